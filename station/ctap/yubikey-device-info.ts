@@ -42,7 +42,10 @@ export const YubiKeyFormFactor: Record<number, string> = {
 
 export interface YubiKeyDeviceInfo {
   serial?: number;
+  /** Firmware version; for pre-release keys, the one in VERSION_QUALIFIER (VERSION then says 0.0.1). */
   version?: { major: number; minor: number; patch: number };
+  /** Present on pre-release firmware: 0 alpha, 1 beta, 2 final, and the build iteration. */
+  versionQualifier?: { type: number; iteration: number };
   formFactor?: { code: number; name: string; fips: boolean; securityKeySeries: boolean };
   /** Every TLV as received, by tag, so nothing the key says is lost. */
   tlvs: Map<number, Uint8Array>;
@@ -120,6 +123,22 @@ export function interpretDeviceInfo(tlvs: Map<number, Uint8Array>): YubiKeyDevic
   const version = tlvs.get(YubiKeyInfoTag.VERSION);
   if (version && version.length === 3) {
     info.version = { major: version[0]!, minor: version[1]!, patch: version[2]! };
+  }
+  const qualifier = tlvs.get(YubiKeyInfoTag.VERSION_QUALIFIER);
+  if (qualifier) {
+    // Nested TLVs: 0x01 version (3 bytes), 0x02 type (1 byte), 0x03 iteration (4 bytes).
+    const inner = new Map(parseTlvs(qualifier));
+    const qualified = inner.get(0x01);
+    const type = inner.get(0x02);
+    const iteration = inner.get(0x03);
+    if (qualified?.length === 3)
+      info.version = { major: qualified[0]!, minor: qualified[1]!, patch: qualified[2]! };
+    if (type?.length === 1 && iteration?.length === 4) {
+      info.versionQualifier = {
+        type: type[0]!,
+        iteration: iteration.reduce((n, b) => n * 256 + b, 0),
+      };
+    }
   }
   const form = tlvs.get(YubiKeyInfoTag.FORM_FACTOR);
   if (form && form.length === 1) {

@@ -1,0 +1,181 @@
+// Vectors from kanidm/webauthn-rs (webauthn-authenticator-rs).
+
+import { fromHex } from '../../core/bytes.ts';
+
+// kanidm/webauthn-rs:webauthn-authenticator-rs/src/ctap2/commands/get_info.rs@65e9a6d71a6f0043430c8873f3b35a383cdbca45 get_info_response_nfc_usb raw_apdu (YubiKey 5 NFC, 2fc0579f…)
+export const GET_INFO_NFC_USB = fromHex(
+  'aa0183665532465f5632684649444f5f325f306c4649444f5f325f315f50524502826b6372656450726f746563746b686d61632d73656372657403502fc0579f811347eab116bb5a8db9202a04a562726bf5627570f564706c6174f469636c69656e7450696ef57563726564656e7469616c4d676d7450726576696577f5051904b006810107080818800982636e6663637573620a82a263616c672664747970656a7075626c69632d6b6579a263616c672764747970656a7075626c69632d6b6579',
+);
+
+// kanidm/webauthn-rs:webauthn-authenticator-rs/src/ctap2/commands/get_info.rs@65e9a6d71a6f0043430c8873f3b35a383cdbca45 token2_nfc
+export const GET_INFO_TOKEN2 = fromHex(
+  'b20184665532465f5632684649444f5f325f30684649444f5f325f316c4649444f5f325f315f50524502856863726564426c6f626b6372656450726f746563746b686d61632d7365637265746c6c61726765426c6f624b65796c6d696e50696e4c656e6774680350ab32f0c62239afbbc470d2ef4e254db704ac62726bf5627570f564706c6174f468616c776179735576f468637265644d676d74f569617574686e72436667f569636c69656e7450696ef56a6c61726765426c6f6273f56e70696e557641757468546f6b656ef56f7365744d696e50494e4c656e677468f5706d616b654372656455764e6f74527164f57563726564656e7469616c4d676d7450726576696577f505190600068202010708081860098263757362636e66630a81a263616c672664747970656a7075626c69632d6b65790b1908000cf40d040e1901000f1820100613a1644649444f01141832',
+);
+
+// kanidm/webauthn-rs:webauthn-authenticator-rs/src/usb/responses.rs@65e9a6d71a6f0043430c8873f3b35a383cdbca45 get_info (Security Key NFC, 149a2021…, fw 5.4.3, CID 6f1cc9ca)
+export const USB_GET_INFO_PACKETS = [
+  '6f1cc9ca9000c500ac0182684649444f5f325f306c4649444f5f325f315f50524502826b6372656450726f746563746b686d61632d7365637265740350149a20',
+  '6f1cc9ca00218ef6413396b881f8d5b7f1f504a562726bf5627570f564706c6174f469636c69656e7450696ef57563726564656e7469616c4d676d7450726576',
+  '6f1cc9ca01696577f5051904b00682020107080818800982636e6663637573620a82a263616c672664747970656a7075626c69632d6b6579a263616c67276474',
+  '6f1cc9ca027970656a7075626c69632d6b65790d040e1a0005040300000000000000000000000000000000000000000000000000000000000000000000000000',
+].map((h) => fromHex(h));
+
+// kanidm/webauthn-rs:webauthn-authenticator-rs/src/usb/responses.rs@65e9a6d71a6f0043430c8873f3b35a383cdbca45 get_info reassembled
+export const USB_GET_INFO_PAYLOAD = fromHex(
+  '00ac0182684649444f5f325f306c4649444f5f325f315f50524502826b6372656450726f746563746b686d61632d7365637265740350149a20218ef6413396b881f8d5b7f1f504a562726bf5627570f564706c6174f469636c69656e7450696ef57563726564656e7469616c4d676d7450726576696577f5051904b00682020107080818800982636e6663637573620a82a263616c672664747970656a7075626c69632d6b6579a263616c672764747970656a7075626c69632d6b65790d040e1a00050403',
+);
+
+// kanidm/webauthn-rs:webauthn-authenticator-rs/src/usb/responses.rs@65e9a6d71a6f0043430c8873f3b35a383cdbca45 init request (65 bytes, with the 0x00 report id)
+export const INIT_REQUEST = fromHex(
+  '00ffffffff8600087f4d02248eb5cb4800000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000',
+);
+
+// kanidm/webauthn-rs:webauthn-authenticator-rs/src/usb/responses.rs@65e9a6d71a6f0043430c8873f3b35a383cdbca45 init response (nonce 7f4d02248eb5cb48, CID 00270001, 5.2.4, caps 0x05)
+export const INIT_RESPONSE = fromHex(
+  'ffffffff8600117f4d02248eb5cb4800270001020502040500000000000000000000000000000000000000000000000000000000000000000000000000000000',
+);
+
+// kanidm/webauthn-rs:webauthn-authenticator-rs/src/usb/responses.rs@65e9a6d71a6f0043430c8873f3b35a383cdbca45 init_capabilities (Security Key NFC C, FIDO2-only, 5.4.3, caps 0x0d)
+export const INIT_RESPONSE_FIDO2_ONLY = fromHex(
+  'ffffffff860011b2e7c4d61c9e170a0aa4cb08020504030d00000000000000000000000000000000000000000000000000000000000000000000000000000000',
+);
+
+// kanidm/webauthn-rs:webauthn-authenticator-rs/src/usb/responses.rs@65e9a6d71a6f0043430c8873f3b35a383cdbca45 init_capabilities (Nitrokey U2F, 1.6.7, caps 0x00)
+export const INIT_RESPONSE_NITROKEY = fromHex(
+  'ffffffff86001152494a8a4046b9e4be312d40020106070000000000000000000000000000000000000000000000000000000000000000000000000000000000',
+);
+
+// kanidm/webauthn-rs:webauthn-authenticator-rs/src/usb/responses.rs@65e9a6d71a6f0043430c8873f3b35a383cdbca45 error (CTAPHID_ERROR 0x01 on CID 6fdf4322)
+export const ERROR_INVALID_CMD = fromHex(
+  '6fdf4322bf0001010000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000',
+);
+
+// kanidm/webauthn-rs:webauthn-authenticator-rs/src/usb/framing.rs@65e9a6d71a6f0043430c8873f3b35a383cdbca45 fragment_long (CID 00000001, CBOR, payload 0x00..0xfe; each with a 0x00 report id)
+export const FRAGMENT_LONG = [
+  '00000000019000ff000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f202122232425262728292a2b2c2d2e2f303132333435363738',
+  '000000000100393a3b3c3d3e3f404142434445464748494a4b4c4d4e4f505152535455565758595a5b5c5d5e5f606162636465666768696a6b6c6d6e6f70717273',
+  '0000000001017475767778797a7b7c7d7e7f808182838485868788898a8b8c8d8e8f909192939495969798999a9b9c9d9e9fa0a1a2a3a4a5a6a7a8a9aaabacadae',
+  '000000000102afb0b1b2b3b4b5b6b7b8b9babbbcbdbebfc0c1c2c3c4c5c6c7c8c9cacbcccdcecfd0d1d2d3d4d5d6d7d8d9dadbdcdddedfe0e1e2e3e4e5e6e7e8e9',
+  '000000000103eaebecedeeeff0f1f2f3f4f5f6f7f8f9fafbfcfdfe0000000000000000000000000000000000000000000000000000000000000000000000000000',
+].map((h) => fromHex(h));
+
+// kanidm/webauthn-rs:webauthn-authenticator-rs/src/ctap2/pin_uv.rs@65e9a6d71a6f0043430c8873f3b35a383cdbca45 shared_secret_pin_protocol_two (python-fido2 EC_PRIV with DEV_PUB)
+export const P2_SHARED_SECRET = fromHex(
+  '65ef955dd8cfcacab489ad582d64b872299cec1970aeffb10c90b9d9f4b4f1a746cc03964825ccbaf159fde1958b2063871bd5b66ecf28972eaac583214a22d8',
+);
+
+// kanidm/webauthn-rs:webauthn-authenticator-rs/src/ctap2/pin_uv.rs@65e9a6d71a6f0043430c8873f3b35a383cdbca45 shared_secret_pin_protocol_two authenticate(shared secret, 0xff×64)
+export const P2_AUTHENTICATE_FF64 = fromHex(
+  '5fa81af33e372c49a054a06bdb18e925c9ef0841271767b34844d1270b40b39c',
+);
+
+// kanidm/webauthn-rs:webauthn-authenticator-rs/src/ctap2/pin_uv.rs@65e9a6d71a6f0043430c8873f3b35a383cdbca45 shared_secret expected_signature (protocol 1, 0xff×64)
+export const P1_AUTHENTICATE_FF64 = fromHex('b3016896074e5a8954e8e30569d23421');
+
+// kanidm/webauthn-rs:webauthn-authenticator-rs/src/ctap2/commands/client_pin.rs@65e9a6d71a6f0043430c8873f3b35a383cdbca45 get_pin_retries request
+export const CLIENT_PIN_GET_RETRIES_REQUEST = fromHex('06a201010201');
+
+// kanidm/webauthn-rs:webauthn-authenticator-rs/src/ctap2/commands/client_pin.rs@65e9a6d71a6f0043430c8873f3b35a383cdbca45 get_pin_retries response
+export const CLIENT_PIN_GET_RETRIES_RESPONSE = fromHex('a10308');
+
+// kanidm/webauthn-rs:webauthn-authenticator-rs/src/ctap2/commands/client_pin.rs@65e9a6d71a6f0043430c8873f3b35a383cdbca45 get_key_agreement request (protocol 2)
+export const CLIENT_PIN_GET_KEY_AGREEMENT_REQUEST = fromHex('06a201020202');
+
+// kanidm/webauthn-rs:webauthn-authenticator-rs/src/ctap2/commands/client_pin.rs@65e9a6d71a6f0043430c8873f3b35a383cdbca45 get_key_agreement response
+export const CLIENT_PIN_GET_KEY_AGREEMENT_RESPONSE = fromHex(
+  'a101a50102033818200121582074f46bdc1c60acccbbf39a37e4cc9eac80f0016627c7b6174455b44fe04ac47022582038e6d6f18daa1f269f3a95d18934ab7260e3d9506a90e68ac835b49fbec45121',
+);
+
+// kanidm/webauthn-rs:webauthn-authenticator-rs/src/ctap2/commands/client_pin.rs@65e9a6d71a6f0043430c8873f3b35a383cdbca45 get_pin_token request (protocol 2)
+export const CLIENT_PIN_GET_PIN_TOKEN_REQUEST = fromHex(
+  '06a40102020503a50102033818200121582076a86459f02aa9a787862126456acb6de07d814b341c10beee858c091d0cc4de225820c9f54d234b3397dc86a43244920ee0fcd88189d758dc7392adf85128df221425065820275ebb6d9b29bf2577ed9ffc99ae4f29ba98a40bc732662acc25a3403dfa7979',
+);
+
+// kanidm/webauthn-rs:webauthn-authenticator-rs/src/ctap2/commands/client_pin.rs@65e9a6d71a6f0043430c8873f3b35a383cdbca45 get_pin_token response
+export const CLIENT_PIN_GET_PIN_TOKEN_RESPONSE = fromHex(
+  'a1025830f2bd7405ff54a52ea449dd82199e1b7625860a5afd091eede30a3f7634385ef3514051f391e67f1a6945a9492f1fc6c3',
+);
+
+// kanidm/webauthn-rs:webauthn-authenticator-rs/src/ctap2/commands/client_pin.rs@65e9a6d71a6f0043430c8873f3b35a383cdbca45 get_pin_uv_auth_token_using_uv_with_permissions request (0x06, permissions ga, rpId localhost)
+export const CLIENT_PIN_GET_TOKEN_USING_UV_REQUEST = fromHex(
+  '06a50102020603a501020338182001215820186d9d21adbe1bb046aca964df2758d7cbdc62b04ee634c5b812a789d940d9de225820fed8f2726f8921e2ae68fe89661c016c5d0d8ed04ae27ad11dfe49c8ff7cc87c09020a696c6f63616c686f7374',
+);
+
+// kanidm/webauthn-rs:webauthn-authenticator-rs/src/ctap2/commands/client_pin.rs@65e9a6d71a6f0043430c8873f3b35a383cdbca45 set_pin request (protocol 2)
+export const CLIENT_PIN_SET_PIN_REQUEST = fromHex(
+  '06a50102020303a50102033818200121582031e27d95cd629371f326948bbee0d97cdd6c39b99e583c406d1fee60b18fdcfd225820c0ecb0ae0bfca8f61142964f56aa617c74c51e31f67940d1b4557520d0f1a4f70458204ceabd240761afcaf6808c5c0393763fdc90049c1fef09184380435e18e1c05e055850667cd5a6748e51ce8e983a2998315e1dfb3325c336b0b5d4a7c9aa10281aebb4bf9cd481f0679c8b6d633a76a469078b9692c741acaa4eefc382fe25909a98f92b0286fa2b53d66bdaa8ef1d901f9f9d',
+);
+
+// kanidm/webauthn-rs:webauthn-authenticator-rs/src/ctap2/commands/credential_management.rs@65e9a6d71a6f0043430c8873f3b35a383cdbca45 PIN_UV_AUTH_PARAM (a constant, not a real MAC)
+export const CREDMAN_PIN_UV_AUTH_PARAM = fromHex(
+  '13d7f2e7a0b9617839b3fbbfc2f90cec5ec0c6c0415472742256ac6ed79efa5d',
+);
+
+// kanidm/webauthn-rs:webauthn-authenticator-rs/src/ctap2/commands/credential_management.rs@65e9a6d71a6f0043430c8873f3b35a383cdbca45 get_cred_metadata request (0x0a, protocol 2)
+export const CREDMAN_GET_CREDS_METADATA_REQUEST = fromHex(
+  '0aa30101030204582013d7f2e7a0b9617839b3fbbfc2f90cec5ec0c6c0415472742256ac6ed79efa5d',
+);
+
+// kanidm/webauthn-rs:webauthn-authenticator-rs/src/ctap2/commands/credential_management.rs@65e9a6d71a6f0043430c8873f3b35a383cdbca45 get_cred_metadata response {1: 3, 2: 22}
+export const CREDMAN_GET_CREDS_METADATA_RESPONSE = fromHex('a201030216');
+
+// kanidm/webauthn-rs:webauthn-authenticator-rs/src/ctap2/commands/credential_management.rs@65e9a6d71a6f0043430c8873f3b35a383cdbca45 enumerate_rps_begin request
+export const CREDMAN_ENUMERATE_RPS_BEGIN_REQUEST = fromHex(
+  '0aa30102030204582013d7f2e7a0b9617839b3fbbfc2f90cec5ec0c6c0415472742256ac6ed79efa5d',
+);
+
+// kanidm/webauthn-rs:webauthn-authenticator-rs/src/ctap2/commands/credential_management.rs@65e9a6d71a6f0043430c8873f3b35a383cdbca45 enumerate_rps_begin response (id only, totalRPs 2)
+export const CREDMAN_ENUMERATE_RPS_BEGIN_RESPONSE = fromHex(
+  'a303a16269647818776562617574686e2e6669727374796561722e69642e61750458206ab9bbf0df9a16f91dbb33bbb132faf9d17c782c4826c6ec70ecee58d97ef52a0502',
+);
+
+// kanidm/webauthn-rs:webauthn-authenticator-rs/src/ctap2/commands/credential_management.rs@65e9a6d71a6f0043430c8873f3b35a383cdbca45 enumerate_rps_begin response (id, icon, name; totalRPs 3)
+export const CREDMAN_ENUMERATE_RPS_BEGIN_RESPONSE_ICON = fromHex(
+  'a303a3626964781e776562617574686e746573742e617a75726577656273697465732e6e65746469636f6e781e68747470733a2f2f6578616d706c652e636f6d2f727049636f6e2e706e67646e616d6574576562417574686e205465737420536572766572045820e45329d03a2068d1caf7f7bb0ae954e6b0e6259745f32f4829f750f05011f9c20503',
+);
+
+// kanidm/webauthn-rs:webauthn-authenticator-rs/src/ctap2/commands/credential_management.rs@65e9a6d71a6f0043430c8873f3b35a383cdbca45 enumerate_rps_begin response from a YubiKey 5 with no RPs
+export const CREDMAN_ENUMERATE_RPS_NONE = fromHex('a10500');
+
+// kanidm/webauthn-rs:webauthn-authenticator-rs/src/ctap2/commands/credential_management.rs@65e9a6d71a6f0043430c8873f3b35a383cdbca45 enumerate_rps_next request
+export const CREDMAN_ENUMERATE_RPS_NEXT_REQUEST = fromHex('0aa10103');
+
+// kanidm/webauthn-rs:webauthn-authenticator-rs/src/ctap2/commands/credential_management.rs@65e9a6d71a6f0043430c8873f3b35a383cdbca45 enumerate_rps_next response
+export const CREDMAN_ENUMERATE_RPS_NEXT_RESPONSE = fromHex(
+  'a203a16269647821776562617574686e746573742e6964656e746974797374616e64617264732e696f0458200b997ccceb3aeb29c55c94a894b11cf01a24b4c8ae706f328cc2ea8cebc4ad5c',
+);
+
+// kanidm/webauthn-rs:webauthn-authenticator-rs/src/ctap2/commands/credential_management.rs@65e9a6d71a6f0043430c8873f3b35a383cdbca45 enumerate_credentials_begin subCommand ‖ subCommandParams (the MACed bytes)
+export const CREDMAN_ENUMERATE_CREDENTIALS_BEGIN_MAC_INPUT = fromHex(
+  '04a10158200b997ccceb3aeb29c55c94a894b11cf01a24b4c8ae706f328cc2ea8cebc4ad5c',
+);
+
+// kanidm/webauthn-rs:webauthn-authenticator-rs/src/ctap2/commands/credential_management.rs@65e9a6d71a6f0043430c8873f3b35a383cdbca45 enumerate_credentials_begin request
+export const CREDMAN_ENUMERATE_CREDENTIALS_BEGIN_REQUEST = fromHex(
+  '0aa4010402a10158200b997ccceb3aeb29c55c94a894b11cf01a24b4c8ae706f328cc2ea8cebc4ad5c030204582013d7f2e7a0b9617839b3fbbfc2f90cec5ec0c6c0415472742256ac6ed79efa5d',
+);
+
+// kanidm/webauthn-rs:webauthn-authenticator-rs/src/ctap2/commands/credential_management.rs@65e9a6d71a6f0043430c8873f3b35a383cdbca45 enumerate_credentials_begin response (totalCredentials 2)
+export const CREDMAN_ENUMERATE_CREDENTIALS_BEGIN_RESPONSE = fromHex(
+  'a606a362696451616c696365406578616d706c652e636f6d646e616d6573616c6c69736f6e406578616d706c652e636f6d6b646973706c61794e616d656b416c6c69736f6e20446f6507a2626964503924dbf7ba5de8829c69ee10158976f164747970656a7075626c69632d6b657908a50102032620012158206fd02cd131251d12da038a1bd2dbb647e2454d71477ad31dbd7cdb15d28df8bf22582004422ccaa261c197921aabada5578e9155de56c4cad91d8dd07ee37871f9f1f509020a010b5820a3810fafc12ae8a3f5dd47212ff82a30d82ad9f86edf063471765c853aa80ae6',
+);
+
+// kanidm/webauthn-rs:webauthn-authenticator-rs/src/ctap2/commands/credential_management.rs@65e9a6d71a6f0043430c8873f3b35a383cdbca45 update_user_information request
+export const CREDMAN_UPDATE_USER_INFORMATION_REQUEST = fromHex(
+  '0aa4010702a202a2626964503924dbf7ba5de8829c69ee10158976f164747970656a7075626c69632d6b657903a362696451616c696365406578616d706c652e636f6d646e616d6573616c6c69736f6e406578616d706c652e636f6d6b646973706c61794e616d656b416c6c69736f6e20446f65030204582013d7f2e7a0b9617839b3fbbfc2f90cec5ec0c6c0415472742256ac6ed79efa5d',
+);
+
+// kanidm/webauthn-rs:webauthn-authenticator-rs/src/transport/yubikey.rs@65e9a6d71a6f0043430c8873f3b35a383cdbca45 YubiKeyConfig::from_bytes yubikey_5c (serial anonymised to 0xcafe1234)
+export const READ_CONFIG_YUBIKEY_5C = fromHex(
+  '230102023f030202180204cafe123404010305030501020602000007010f0801000a0100',
+);
+
+// kanidm/webauthn-rs:webauthn-authenticator-rs/src/transport/yubikey.rs@65e9a6d71a6f0043430c8873f3b35a383cdbca45 YubiKeyConfig::from_bytes yubikey_5c_nano
+export const READ_CONFIG_YUBIKEY_5C_NANO = fromHex(
+  '260102023f030202020204cafe123404010405030502040602000007010f0801000a01000f0100',
+);
+
+// kanidm/webauthn-rs:webauthn-authenticator-rs/src/transport/yubikey.rs@65e9a6d71a6f0043430c8873f3b35a383cdbca45 YubiKeyConfig::from_bytes yubico_security_key_c_nfc
+export const READ_CONFIG_SECURITY_KEY_C_NFC = fromHex(
+  '28010202020302020004014305030504030602000007010f0801000d0202060e0202000a01000f0100',
+);
