@@ -11,7 +11,7 @@ const SUITES: Record<string, (runs: number) => Promise<void>> = {
 
 const { positionals, values } = parseArgs({
   allowPositionals: true,
-  options: { runs: { type: 'string', default: '25' } },
+  options: { runs: { type: 'string', default: '60' } },
 });
 const runs = Number(values.runs);
 const requested = positionals.length > 0 ? positionals : Object.keys(SUITES);

@@ -1,6 +1,7 @@
 import { randomBytes as cryptoRandomBytes } from 'node:crypto';
 import { bytesEqual } from '../../core/bytes.ts';
 import type { HidConnection } from '../transport/hid-connection.ts';
+import { ReusableTimer } from '../transport/reusable-timer.ts';
 import { TransportError } from '../transport/transport-error.ts';
 import {
   BROADCAST_CID,
@@ -68,6 +69,9 @@ export class CtapHidDevice {
   private needsResync = false;
   private closed = false;
   private readonly options: Required<CtapHidDeviceOptions>;
+  // One timer for every exchange of this device (they are serialised), re-armed per report.
+  private readonly timer = new ReusableTimer(() => this.onTimer?.());
+  private onTimer: (() => void) | undefined;
 
   private constructor(connection: HidConnection, options: CtapHidDeviceOptions) {
     this.connection = connection;
@@ -226,228 +230,224 @@ export class CtapHidDevice {
     }
   }
 
-  private async exchange(
+  /**
+   * One request and its answer. Reports are handled synchronously as they arrive (a subscription,
+   * not a promise per report), with one timer for the silence and overall deadlines.
+   */
+  private exchange(
     command: number,
     payload: Uint8Array,
     options: CtapHidCallOptions,
   ): Promise<Uint8Array> {
     const label = this.connection.label;
     const name = COMMAND_NAMES.get(command) ?? `0x${command.toString(16)}`;
-    if (payload.length > maxMessageLength(this.connection.reportSize)) {
-      throw new TransportError(
-        'MESSAGE_TOO_LARGE',
-        `A ${payload.length}-byte ${name} message exceeds the CTAPHID maximum of ${maxMessageLength(this.connection.reportSize)} bytes.`,
+    const maximum = maxMessageLength(this.connection.reportSize);
+    if (payload.length > maximum) {
+      return Promise.reject(
+        new TransportError(
+          'MESSAGE_TOO_LARGE',
+          `A ${payload.length}-byte ${name} message exceeds the CTAPHID maximum of ${maximum} bytes.`,
+        ),
       );
     }
     const { signal, onKeepalive } = options;
-    if (signal?.aborted)
-      throw new TransportError(
-        'CANCELLED',
-        `${name} to ${label} was cancelled before it started.`,
-        { cause: signal.reason },
+    if (signal?.aborted) {
+      return Promise.reject(
+        new TransportError('CANCELLED', `${name} to ${label} was cancelled before it started.`, {
+          cause: signal.reason,
+        }),
       );
+    }
     const timeoutMs = options.timeoutMs ?? this.options.callTimeoutMs;
-    const deadline = Date.now() + timeoutMs;
-    const packets = fragmentMessage(this.channel, command, payload, this.connection.reportSize);
+    const { silenceTimeoutMs, cancelGraceMs, busyRetryMs } = this.options;
+    const channel = this.channel;
+    const packets = fragmentMessage(channel, command, payload, this.connection.reportSize);
     this.connection.discardPending();
-    await this.writeAll(packets);
 
-    let assembler: MessageAssembler | undefined;
-    let cancelledAt: number | undefined;
-    let lastKeepalive: number | undefined;
-    for (;;) {
-      const now = Date.now();
-      const budget =
-        cancelledAt === undefined ? deadline - now : cancelledAt + this.options.cancelGraceMs - now;
-      if (budget <= 0) {
+    return new Promise<Uint8Array>((resolve, reject) => {
+      const deadline = Date.now() + timeoutMs;
+      let assembler: MessageAssembler | undefined;
+      let cancelledAt: number | undefined;
+      let lastKeepalive: number | undefined;
+      let busyTimer: NodeJS.Timeout | undefined;
+      let settled = false;
+
+      const finish = (error: Error | undefined, answer?: Uint8Array): void => {
+        if (settled) return;
+        settled = true;
+        unsubscribe();
+        this.onTimer = undefined;
+        this.timer.stop();
+        clearTimeout(busyTimer);
+        signal?.removeEventListener('abort', onAbort);
+        if (error) reject(error);
+        else resolve(answer!);
+      };
+      const fail = (
+        code: 'INVALID_RESPONSE' | 'TIMEOUT' | 'CANCELLED',
+        message: string,
+        cause?: unknown,
+      ): void =>
+        finish(new TransportError(code, message, cause === undefined ? undefined : { cause }));
+      const send = (reports: Uint8Array[]): void => {
+        this.writeAll(reports).catch((error: unknown) => finish(error as Error));
+      };
+      // The silence deadline moves with every report; rather than re-arming the timer per report,
+      // the time of the last one is noted and the timer re-arms itself when it fires early.
+      let lastActivity = Date.now();
+      const arm = (): void => {
+        const now = Date.now();
+        const budget =
+          cancelledAt === undefined ? deadline - now : cancelledAt + cancelGraceMs - now;
+        this.timer.start(Math.max(1, Math.min(budget, lastActivity + silenceTimeoutMs - now)));
+      };
+      this.onTimer = () => {
+        if (settled) return;
+        const now = Date.now();
+        if (cancelledAt === undefined && now < deadline && now - lastActivity < silenceTimeoutMs)
+          return arm();
         if (cancelledAt !== undefined) {
-          throw new TransportError(
-            'CANCELLED',
-            `${name} to ${label} was cancelled (the key did not confirm).`,
-            { cause: signal?.reason },
-          );
+          if (Date.now() >= cancelledAt + cancelGraceMs) {
+            fail(
+              'CANCELLED',
+              `${name} to ${label} was cancelled (the key did not confirm).`,
+              signal?.reason,
+            );
+          } else arm();
+          return;
         }
-        throw new TransportError(
-          'TIMEOUT',
-          `${label} did not finish ${name} within ${timeoutMs} ms.`,
-        );
-      }
-      let report: Uint8Array;
-      try {
-        report = await this.readReport(
-          Math.min(budget, this.options.silenceTimeoutMs),
-          cancelledAt === undefined ? signal : undefined,
-        );
-      } catch (error) {
-        if (
-          error instanceof TransportError &&
-          error.code === 'CANCELLED' &&
-          cancelledAt === undefined
-        ) {
-          cancelledAt = Date.now();
-          // Only a CBOR request can be cancelled on the key; for anything else, stop waiting.
-          if (command !== CtapHidCommand.CBOR) throw error;
-          await this.writeAll(
-            fragmentMessage(
-              this.channel,
-              CtapHidCommand.CANCEL,
-              new Uint8Array(0),
-              this.connection.reportSize,
-            ),
-          );
-          continue;
-        }
-        if (
-          error instanceof TransportError &&
-          error.code === 'TIMEOUT' &&
-          Date.now() < deadline &&
-          cancelledAt === undefined
-        ) {
-          throw new TransportError(
+        if (Date.now() >= deadline)
+          return fail('TIMEOUT', `${label} did not finish ${name} within ${timeoutMs} ms.`);
+        // Silent for too long while a command is outstanding: keys send keepalives every 100 ms.
+        const silent = (): void =>
+          fail(
             'TIMEOUT',
-            `${label} stopped answering during ${name} (silent for ${this.options.silenceTimeoutMs} ms). Was the key removed?`,
-            { cause: error },
+            `${label} stopped answering during ${name} (silent for ${silenceTimeoutMs} ms). Was the key removed?`,
           );
-        }
-        if (
-          error instanceof TransportError &&
-          error.code === 'TIMEOUT' &&
-          cancelledAt !== undefined
-        )
-          continue;
-        throw error;
-      }
-      const packet = parsePacket(report);
-      if (!packet) {
-        throw new TransportError(
-          'INVALID_RESPONSE',
-          `${label} sent a ${report.length}-byte report, too short for CTAPHID.`,
+        if (this.connection.probe) void this.connection.probe().then(silent, silent);
+        else silent();
+      };
+      const onAbort = (): void => {
+        if (settled || cancelledAt !== undefined) return;
+        // Only a CBOR request can be cancelled on the key; for anything else, stop waiting.
+        if (command !== CtapHidCommand.CBOR)
+          return fail('CANCELLED', `${name} to ${label} was cancelled.`, signal?.reason);
+        cancelledAt = Date.now();
+        send(
+          fragmentMessage(
+            channel,
+            CtapHidCommand.CANCEL,
+            new Uint8Array(0),
+            this.connection.reportSize,
+          ),
         );
-      }
-      if (packet.cid !== this.channel) continue; // another host's traffic on a shared device
-      if (packet.kind === 'cont') {
-        if (!assembler) {
-          throw new TransportError(
-            'INVALID_RESPONSE',
-            `${label} sent a continuation packet (seq ${packet.seq}) with no message started.`,
-          );
-        }
-        const result = assembler.add(packet);
-        if (result.status === 'bad-sequence') {
-          throw new TransportError(
-            'INVALID_RESPONSE',
-            `${label} sent continuation packet ${result.got} where ${result.expected} was expected.`,
-          );
-        }
-        if (result.status === 'complete')
-          return this.finish(command, result.payload, cancelledAt, signal);
-        continue;
-      }
-      if (assembler) {
-        throw new TransportError(
-          'INVALID_RESPONSE',
-          `${label} started a new message (0x${packet.cmd.toString(16)}) before finishing the last one.`,
-        );
-      }
-      if (packet.cmd === CtapHidCommand.KEEPALIVE) {
-        const status = packet.data[0] ?? 0;
-        if (status !== lastKeepalive) {
-          lastKeepalive = status;
-          onKeepalive?.(
-            status === KeepaliveStatus.PROCESSING
-              ? 'processing'
-              : status === KeepaliveStatus.UPNEEDED
-                ? 'touch-needed'
-                : 'unknown',
-            status,
-          );
-        }
-        continue;
-      }
-      if (packet.cmd === CtapHidCommand.ERROR) {
-        const code = packet.data[0] ?? CtapHidErrorCode.OTHER;
+        arm();
+      };
+      const complete = (answer: Uint8Array): void => {
+        // A cancelled CBOR request normally ends with KEEPALIVE_CANCEL; if the key finished first,
+        // the result is real (a credential may exist) and is returned, not thrown away.
         if (
-          code === CtapHidErrorCode.CHANNEL_BUSY &&
-          cancelledAt === undefined &&
-          Date.now() + this.options.busyRetryMs < deadline
+          cancelledAt !== undefined &&
+          command === CtapHidCommand.CBOR &&
+          answer[0] === CtapStatus.KEEPALIVE_CANCEL
         ) {
-          await delay(this.options.busyRetryMs, signal);
-          this.connection.discardPending();
-          await this.writeAll(packets);
-          continue;
+          return fail('CANCELLED', `The operation on ${label} was cancelled.`, signal?.reason);
         }
-        throw new CtapHidError(code, { command: name });
-      }
-      if (packet.cmd !== command) {
-        throw new TransportError(
-          'INVALID_RESPONSE',
-          `${label} answered ${name} with command 0x${packet.cmd.toString(16)}.`,
-        );
-      }
-      if (packet.length > maxMessageLength(this.connection.reportSize)) {
-        throw new TransportError(
-          'INVALID_RESPONSE',
-          `${label} announced a ${packet.length}-byte answer, larger than CTAPHID allows.`,
-        );
-      }
-      assembler = new MessageAssembler(packet);
-      if (assembler.complete) return this.finish(command, assembler.payload, cancelledAt, signal);
-    }
-  }
+        finish(undefined, answer);
+      };
+      const onReport = (report: Uint8Array): void => {
+        if (settled) return;
+        const packet = parsePacket(report);
+        if (!packet)
+          return fail(
+            'INVALID_RESPONSE',
+            `${label} sent a ${report.length}-byte report, too short for CTAPHID.`,
+          );
+        if (packet.cid !== channel) return; // another host's traffic on a shared device
+        lastActivity = Date.now();
+        if (packet.kind === 'cont') {
+          if (!assembler)
+            return fail(
+              'INVALID_RESPONSE',
+              `${label} sent a continuation packet (seq ${packet.seq}) with no message started.`,
+            );
+          const result = assembler.add(packet);
+          if (result.status === 'bad-sequence') {
+            return fail(
+              'INVALID_RESPONSE',
+              `${label} sent continuation packet ${result.got} where ${result.expected} was expected.`,
+            );
+          }
+          if (result.status === 'complete') complete(result.payload);
+          return;
+        }
+        if (assembler) {
+          return fail(
+            'INVALID_RESPONSE',
+            `${label} started a new message (0x${packet.cmd.toString(16)}) before finishing the last one.`,
+          );
+        }
+        if (packet.cmd === CtapHidCommand.KEEPALIVE) {
+          const status = packet.data[0] ?? 0;
+          if (status !== lastKeepalive) {
+            lastKeepalive = status;
+            onKeepalive?.(
+              status === KeepaliveStatus.PROCESSING
+                ? 'processing'
+                : status === KeepaliveStatus.UPNEEDED
+                  ? 'touch-needed'
+                  : 'unknown',
+              status,
+            );
+          }
+          return;
+        }
+        if (packet.cmd === CtapHidCommand.ERROR) {
+          const code = packet.data[0] ?? CtapHidErrorCode.OTHER;
+          if (
+            code === CtapHidErrorCode.CHANNEL_BUSY &&
+            cancelledAt === undefined &&
+            Date.now() + busyRetryMs < deadline
+          ) {
+            // Another channel holds the key: ask again shortly.
+            busyTimer = setTimeout(() => {
+              this.connection.discardPending();
+              send(packets);
+            }, busyRetryMs);
+            return;
+          }
+          return finish(new CtapHidError(code, { command: name }));
+        }
+        if (packet.cmd !== command)
+          return fail(
+            'INVALID_RESPONSE',
+            `${label} answered ${name} with command 0x${packet.cmd.toString(16)}.`,
+          );
+        if (packet.length > maximum)
+          return fail(
+            'INVALID_RESPONSE',
+            `${label} announced a ${packet.length}-byte answer, larger than CTAPHID allows.`,
+          );
+        assembler = new MessageAssembler(packet);
+        if (assembler.complete) complete(assembler.payload);
+      };
 
-  private finish(
-    command: number,
-    payload: Uint8Array,
-    cancelledAt: number | undefined,
-    signal: AbortSignal | undefined,
-  ): Uint8Array {
-    // A cancelled CBOR request normally ends with KEEPALIVE_CANCEL; if the key finished first, the
-    // result is real (a credential may exist) and is returned rather than thrown away.
-    if (
-      cancelledAt !== undefined &&
-      command === CtapHidCommand.CBOR &&
-      payload[0] === CtapStatus.KEEPALIVE_CANCEL
-    ) {
-      throw new TransportError(
-        'CANCELLED',
-        `The operation on ${this.connection.label} was cancelled.`,
-        { cause: signal?.reason },
-      );
-    }
-    return payload;
+      const unsubscribe = this.connection.subscribe({
+        report: onReport,
+        failed: (error) => finish(error),
+      });
+      signal?.addEventListener('abort', onAbort, { once: true });
+      arm();
+      send(packets);
+    });
   }
 
   private async readReport(timeoutMs: number, signal?: AbortSignal): Promise<Uint8Array> {
     return this.connection.read(signal ? { timeoutMs, signal } : { timeoutMs });
   }
 
+  /** Queues every packet at once (transports keep their order), then waits for all of them. */
   private async writeAll(packets: Uint8Array[]): Promise<void> {
-    for (const packet of packets) await this.connection.write(packet);
+    await Promise.all(packets.map((packet) => this.connection.write(packet)));
   }
-}
-
-function delay(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal?.aborted) {
-      reject(
-        new TransportError('CANCELLED', 'Cancelled while waiting for a busy key.', {
-          cause: signal.reason,
-        }),
-      );
-      return;
-    }
-    const timer = setTimeout(() => {
-      signal?.removeEventListener('abort', onAbort);
-      resolve();
-    }, ms);
-    const onAbort = (): void => {
-      clearTimeout(timer);
-      reject(
-        new TransportError('CANCELLED', 'Cancelled while waiting for a busy key.', {
-          cause: signal?.reason,
-        }),
-      );
-    };
-    signal?.addEventListener('abort', onAbort, { once: true });
-  });
 }

@@ -14,9 +14,25 @@ export interface HidConnection {
    * `CANCELLED` when `signal` aborts, `DEVICE_REMOVED` when the key is gone, `CLOSED` after close().
    */
   read(options: { timeoutMs: number; signal?: AbortSignal }): Promise<Uint8Array>;
+  /**
+   * Hands every report to `listener` as it arrives, synchronously, until the returned function is
+   * called; a failure (key removed, connection closed) goes to `listener.failed`. One exchange's
+   * worth of reports goes through here: a promise per report costs too much on long answers.
+   */
+  subscribe(listener: ReportListener): () => void;
+  /**
+   * Transports that cannot see a removal (UDP) check here whether the key is still there after
+   * it fell silent; a gone key shows up as a failure on the subscription.
+   */
+  probe?(): Promise<void>;
   /** Drops reports that arrived but were not read (stale answers from an abandoned exchange). */
   discardPending(): void;
   close(): Promise<void>;
+}
+
+export interface ReportListener {
+  report(report: Uint8Array): void;
+  failed(error: Error): void;
 }
 
 /** What enumeration reports about a FIDO HID interface. */

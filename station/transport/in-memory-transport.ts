@@ -47,6 +47,7 @@ export function openInMemoryConnection(device: InMemoryHidDevice, reportSize = 6
       return Promise.resolve();
     },
     read: (options) => queue.read(label, options),
+    subscribe: (listener) => queue.subscribe(listener),
     discardPending: () => queue.clear(),
     close(): Promise<void> {
       if (!closed) {

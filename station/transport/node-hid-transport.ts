@@ -122,6 +122,7 @@ export async function openNodeHidConnection(path: string, reportSize = 64): Prom
       }
     },
     read: (options) => queue.read(label, options),
+    subscribe: (listener) => queue.subscribe(listener),
     discardPending: () => queue.clear(),
     async close(): Promise<void> {
       if (closed) return;

@@ -1,3 +1,4 @@
+import type { ReportListener } from './hid-connection.ts';
 import { ReusableTimer } from './reusable-timer.ts';
 import { TransportError } from './transport-error.ts';
 
@@ -20,6 +21,7 @@ interface Waiter {
 export class ReportQueue {
   private readonly reports: Uint8Array[] = [];
   private waiter: Waiter | undefined;
+  private listener: ReportListener | undefined;
   private failure: TransportError | undefined;
   private readonly limit: number;
   private readonly timer = new ReusableTimer(() => this.expire());
@@ -30,6 +32,10 @@ export class ReportQueue {
 
   push(report: Uint8Array): void {
     if (this.failure) return;
+    if (this.listener) {
+      this.listener.report(report);
+      return;
+    }
     const waiter = this.waiter;
     if (waiter) {
       this.settle();
@@ -50,6 +56,25 @@ export class ReportQueue {
     this.settle();
     this.timer.dispose();
     waiter?.reject(error);
+    this.listener?.failed(error);
+  }
+
+  /** Push mode (see HidConnection.subscribe); reports already queued are delivered first. */
+  subscribe(listener: ReportListener): () => void {
+    if (this.waiter || this.listener)
+      throw new Error('One reader at a time: a read or subscription is active.');
+    this.listener = listener;
+    const failure = this.failure;
+    const queued = this.reports.splice(0);
+    // Delivered on the next microtask, so the subscriber is fully set up first.
+    queueMicrotask(() => {
+      if (this.listener !== listener) return;
+      if (failure) listener.failed(failure);
+      else for (const report of queued) listener.report(report);
+    });
+    return () => {
+      if (this.listener === listener) this.listener = undefined;
+    };
   }
 
   get failed(): TransportError | undefined {

@@ -27,7 +27,8 @@ export async function openUdpConnection(
   const label = `udp:${host}:${port}`;
   const socket: Socket = createSocket(host.includes(':') ? 'udp6' : 'udp4');
   const queue = new ReportQueue();
-  socket.on('message', (message) => queue.push(new Uint8Array(message)));
+  // Each datagram gets a Buffer of its own, so it can be handed on without a copy.
+  socket.on('message', (message) => queue.push(message));
   socket.on('error', (error: NodeJS.ErrnoException) => {
     queue.fail(
       error.code === 'ECONNREFUSED'
@@ -94,20 +95,15 @@ export async function openUdpConnection(
       socket.send(report);
       return Promise.resolve();
     },
-    async read(readOptions): Promise<Uint8Array> {
-      try {
-        return await queue.read(label, readOptions);
-      } catch (error) {
-        // Silence is ambiguous over UDP: a key busy waiting for a touch still sends keepalives, so
-        // a silent one is either stuck or gone. An empty datagram (ignored by simulators) tells
-        // which: a closed port answers with ICMP unreachable, which fails the queue.
-        if (error instanceof TransportError && error.code === 'TIMEOUT' && !closed) {
-          await send(new Uint8Array(0)).catch(() => undefined);
-          await new Promise((resolve) => setTimeout(resolve, 50));
-          if (queue.failed) throw queue.failed;
-        }
-        throw error;
-      }
+    read: (readOptions) => queue.read(label, readOptions),
+    subscribe: (listener) => queue.subscribe(listener),
+    // Silence is ambiguous over UDP: a key that waits for a touch still sends keepalives, so a
+    // silent one is either stuck or gone. An empty datagram (simulators ignore it) tells which:
+    // a closed port answers with ICMP "unreachable", which fails the queue.
+    async probe(): Promise<void> {
+      if (closed || queue.failed) return;
+      await send(new Uint8Array(0)).catch(() => undefined);
+      await new Promise((resolve) => setTimeout(resolve, 50));
     },
     discardPending: () => queue.clear(),
     async close(): Promise<void> {

@@ -181,7 +181,7 @@ export class CtapHidEndpoint {
     const { cid, reply } = transaction;
     const finish = (command: number, data: Uint8Array): void => {
       if (this.active !== transaction) return; // dropped by INIT or power loss meanwhile
-      this.endTransaction();
+      this.endTransaction(false);
       this.send(reply, cid, command, data);
     };
     switch (cmd) {
@@ -239,11 +239,13 @@ export class CtapHidEndpoint {
       .catch(() => finish(Cmd.CBOR, Uint8Array.of(0x7f)));
   }
 
-  private endTransaction(): void {
+  /** Ends the transaction; a CBOR request still running is aborted unless it just finished. */
+  private endTransaction(abortRunning = true): void {
     const active = this.active;
     if (!active) return;
     this.timer.stop();
-    active.abort?.abort();
+    // Aborting creates a DOMException: only when something is still running.
+    if (abortRunning) active.abort?.abort();
     this.active = undefined;
   }
 

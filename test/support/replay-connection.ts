@@ -1,4 +1,5 @@
-import type { HidConnection } from '../../station/transport/hid-connection.ts';
+import type { HidConnection, ReportListener } from '../../station/transport/hid-connection.ts';
+import { ReportQueue } from '../../station/transport/report-queue.ts';
 import { TransportError } from '../../station/transport/transport-error.ts';
 
 /**
@@ -9,8 +10,7 @@ export class ReplayConnection implements HidConnection {
   readonly reportSize = 64;
   readonly label = 'replay';
   readonly written: Uint8Array[] = [];
-  private readonly pending: Uint8Array[] = [];
-  private waiting: ((report: Uint8Array) => void) | undefined;
+  private readonly queue = new ReportQueue();
   private readonly answer: (report: Uint8Array) => Uint8Array[];
 
   constructor(answer: (report: Uint8Array) => Uint8Array[]) {
@@ -19,36 +19,27 @@ export class ReplayConnection implements HidConnection {
 
   write(report: Uint8Array): Promise<void> {
     this.written.push(new Uint8Array(report));
-    for (const reply of this.answer(report)) {
-      if (this.waiting) {
-        const resolve = this.waiting;
-        this.waiting = undefined;
-        resolve(reply);
-      } else this.pending.push(reply);
-    }
+    const replies = this.answer(report);
+    queueMicrotask(() => {
+      for (const reply of replies) this.queue.push(reply);
+    });
     return Promise.resolve();
   }
 
   read(options: { timeoutMs: number }): Promise<Uint8Array> {
-    const next = this.pending.shift();
-    if (next) return Promise.resolve(next);
-    return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => {
-        this.waiting = undefined;
-        reject(new TransportError('TIMEOUT', 'replay: nothing more to play back'));
-      }, options.timeoutMs);
-      this.waiting = (report) => {
-        clearTimeout(timer);
-        resolve(report);
-      };
-    });
+    return this.queue.read(this.label, options);
+  }
+
+  subscribe(listener: ReportListener): () => void {
+    return this.queue.subscribe(listener);
   }
 
   discardPending(): void {
-    this.pending.length = 0;
+    this.queue.clear();
   }
 
   close(): Promise<void> {
+    this.queue.fail(new TransportError('CLOSED', 'replay closed'));
     return Promise.resolve();
   }
 }

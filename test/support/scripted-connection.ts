@@ -1,4 +1,4 @@
-import type { HidConnection } from '../../station/transport/hid-connection.ts';
+import type { HidConnection, ReportListener } from '../../station/transport/hid-connection.ts';
 import { ReportQueue } from '../../station/transport/report-queue.ts';
 import { TransportError } from '../../station/transport/transport-error.ts';
 
@@ -41,6 +41,10 @@ export class ScriptedConnection implements HidConnection {
 
   read(options: { timeoutMs: number; signal?: AbortSignal }): Promise<Uint8Array> {
     return this.queue.read(this.label, options);
+  }
+
+  subscribe(listener: ReportListener): () => void {
+    return this.queue.subscribe(listener);
   }
 
   discardPending(): void {

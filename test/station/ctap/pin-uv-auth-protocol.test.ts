@@ -1,3 +1,4 @@
+import { hkdfSync, randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { concatBytes, fromHex, toHex } from '../../../core/bytes.ts';
 import { decodeCanonical, encodeCanonical } from '../../../core/cbor/canonical-cbor.ts';
@@ -243,6 +244,18 @@ describe('PIN/UV auth protocol 2 with kanidm and mozilla vectors', () => {
   it('maps Z = 0xff×32 to the mozilla KDF output', () => {
     const z = new Uint8Array(32).fill(0xff);
     expect(toHex(new PinUvAuthProtocolTwo().kdf(z))).toBe(toHex(mozilla.PIN_UV_AUTH2_KDF_FF));
+  });
+
+  it('kdf equals node:crypto hkdfSync for both keys, for any shared point', () => {
+    const protocol = new PinUvAuthProtocolTwo();
+    for (let i = 0; i < 50; i++) {
+      const z = new Uint8Array(randomBytes(32));
+      const expected = Buffer.concat([
+        Buffer.from(hkdfSync('sha256', z, new Uint8Array(32), 'CTAP2 HMAC key', 32)),
+        Buffer.from(hkdfSync('sha256', z, new Uint8Array(32), 'CTAP2 AES key', 32)),
+      ]);
+      expect(toHex(protocol.kdf(z))).toBe(expected.toString('hex'));
+    }
   });
 });
 
