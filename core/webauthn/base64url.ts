@@ -60,6 +60,26 @@ export function decodeBase64Tolerant(text: string, what = 'value'): Uint8Array {
   );
 }
 
+/**
+ * Every reading of a Graph id that could be meant: the plain one and, when it is well-formed too,
+ * the padding-digit one (`…Ss1` is valid base64url of 33 bytes, and the .NET form of 32). For
+ * uses where a wrong extra candidate is harmless, such as an exclude list or matching a method
+ * id, both are safer than a guess. Throws like decodeBase64Tolerant when there is none.
+ */
+export function base64Readings(text: string, what = 'value'): Uint8Array[] {
+  const readings = [decodeBase64Tolerant(text, what)];
+  const trimmed = text.trim();
+  if (/^[A-Za-z0-9+/_-]+[0-2]$/.test(trimmed)) {
+    const rest = trimmed.slice(0, -1).replace(/\+/g, '-').replace(/\//g, '_');
+    const expectedDigit = String((4 - (rest.length % 4)) % 4);
+    if (trimmed.endsWith(expectedDigit) && isCanonicalBody(rest)) {
+      const suffix = new Uint8Array(Buffer.from(rest, 'base64url'));
+      if (!readings.some((r) => Buffer.compare(r, suffix) === 0)) readings.push(suffix);
+    }
+  }
+  return readings;
+}
+
 /** True when `body` (url alphabet, no padding) is a length base64 can produce, with zero spare bits. */
 function isCanonicalBody(body: string): boolean {
   const remainder = body.length % 4;

@@ -152,6 +152,22 @@ describe('CtapHidDevice against a misbehaving key', () => {
     );
   });
 
+  it('carries a U2F APDU over CTAPHID_MSG and a vendor command with its own number', async () => {
+    const connection = device((report, c) => {
+      const command = report[4]! & 0x7f;
+      const length = (report[5]! << 8) | report[6]!;
+      const data = report.subarray(7, 7 + length);
+      if (command === 0x03)
+        c.deliver(packet(CID, 0x03, Uint8Array.of(...Buffer.from('U2F_V2'), 0x90, 0x00)));
+      else c.deliver(packet(CID, command, Uint8Array.of(data.length, ...data)));
+    });
+    const hid = await CtapHidDevice.open(connection);
+    const version = await hid.msg(Uint8Array.of(0x00, 0x03, 0x00, 0x00, 0x00));
+    expect(new TextDecoder().decode(version.subarray(0, 6))).toBe('U2F_V2');
+    expect(await hid.vendor(0x42, Uint8Array.of(7, 8))).toEqual(Uint8Array.of(2, 7, 8));
+    expect(() => hid.vendor(0x10, new Uint8Array(0))).toThrow(/0x40-0x7F/);
+  });
+
   it('keeps an unknown CTAP status as a CtapError with its number', async () => {
     const connection = device((_report, c) => c.deliver(packet(CID, CBOR, Uint8Array.of(0xf3))));
     const ctap = new Ctap2(await CtapHidDevice.open(connection));

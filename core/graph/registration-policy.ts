@@ -1,0 +1,82 @@
+import type { GraphErrorCode } from './graph-error.ts';
+import type { Fido2Policy } from './schemas/fido2-policy-schema.ts';
+
+/** Entra's pseudo-group id meaning "every user" in method-policy targets. */
+export const ALL_USERS_TARGET = 'all_users';
+
+export interface RegistrationProblem {
+  code: Extract<
+    GraphErrorCode,
+    'POLICY_DISABLED' | 'SELF_SERVICE_DISABLED' | 'USER_NOT_TARGETED' | 'AAGUID_NOT_ALLOWED'
+  >;
+  message: string;
+}
+
+export interface PreflightResult {
+  /** True when nothing in the policy stops this user from receiving a key of this AAGUID. */
+  allowed: boolean;
+  problems: RegistrationProblem[];
+  /** Attestation is enforced: the key's model must be one Microsoft trusts (FIDO MDS). */
+  attestationEnforced: boolean;
+}
+
+/**
+ * Decides, from the tenant's Passkey (FIDO2) policy alone, whether Entra will accept a key of
+ * `aaguid` for this user: method enabled, self-service setup on (Entra refuses admin provisioning
+ * without it), the user targeted and not excluded, the AAGUID allowed by the key restrictions of
+ * the policy or of a passkey profile that applies. Pure: the caller fetches policy and groups.
+ */
+export function evaluateRegistrationPolicy(
+  policy: Fido2Policy,
+  user: { id: string; groupIds: readonly string[] },
+  aaguid: string,
+): PreflightResult {
+  const problems: RegistrationProblem[] = [];
+  const key = aaguid.toLowerCase();
+  const memberships = new Set([user.id, ...user.groupIds, ALL_USERS_TARGET]);
+  if (policy.state !== 'enabled') {
+    problems.push({
+      code: 'POLICY_DISABLED',
+      message:
+        'The Passkey (FIDO2) authentication method is disabled in this tenant. Enable it in the Entra admin center (Authentication methods → Passkey (FIDO2)).',
+    });
+  }
+  if (policy.isSelfServiceRegistrationAllowed !== true) {
+    problems.push({
+      code: 'SELF_SERVICE_DISABLED',
+      message:
+        'The Passkey (FIDO2) policy has "Allow self-service setup" turned off, and Entra refuses every provisioned key without it. Turn it on in Authentication methods → Passkey (FIDO2) → Configure.',
+    });
+  }
+  const included = (policy.includeTargets ?? []).filter((t) => memberships.has(t.id));
+  const excluded = (policy.excludeTargets ?? []).some((t) => memberships.has(t.id));
+  if (included.length === 0 || excluded) {
+    problems.push({
+      code: 'USER_NOT_TARGETED',
+      message: excluded
+        ? `User ${user.id} is excluded from the Passkey (FIDO2) policy. Remove them (or their group) from its exclude targets.`
+        : `User ${user.id} is not in any group the Passkey (FIDO2) policy targets. Add them to a targeted group.`,
+    });
+  }
+  // Passkey profiles (beta) replace the method-wide restrictions for the targets that name them.
+  const profileIds = new Set(included.flatMap((t) => t.allowedPasskeyProfiles ?? []));
+  const profiles = (policy.passkeyProfiles ?? []).filter((p) => profileIds.has(p.id));
+  const restrictionSets =
+    profiles.length > 0 ? profiles.map((p) => p.keyRestrictions) : [policy.keyRestrictions];
+  const allowedBySome = restrictionSets.some((restrictions) => {
+    if (!restrictions?.isEnforced) return true;
+    const listed = (restrictions.aaGuids ?? []).some((a) => a.toLowerCase() === key);
+    return restrictions.enforcementType === 'block' ? !listed : listed;
+  });
+  if (!allowedBySome) {
+    problems.push({
+      code: 'AAGUID_NOT_ALLOWED',
+      message: `Keys of AAGUID ${key} are not allowed by the tenant's key restrictions. Add the AAGUID to the allow list, or use a key model that is on it.`,
+    });
+  }
+  const attestationEnforced =
+    profiles.length > 0
+      ? profiles.some((p) => p.attestationEnforcement === 'registrationOnly')
+      : policy.isAttestationEnforced === true;
+  return { allowed: problems.length === 0, problems, attestationEnforced };
+}
