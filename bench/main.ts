@@ -1,31 +1,41 @@
 import { parseArgs } from 'node:util';
 import { runCtapBench } from './ctap-bench.ts';
+import { runGraphBench } from './graph-bench.ts';
 
 /**
  * Benchmarks print ratios measured side by side in one run; nothing here is a timed test.
  *   npm run bench -- ctap [--runs N]
+ *   npm run bench -- graph [--users N] [--rate R]
  */
-const SUITES: Record<string, (runs: number) => Promise<void>> = {
-  ctap: runCtapBench,
-};
-
 const { positionals, values } = parseArgs({
   allowPositionals: true,
-  options: { runs: { type: 'string', default: '60' } },
+  options: {
+    runs: { type: 'string', default: '60' },
+    users: { type: 'string', default: '1000' },
+    rate: { type: 'string', default: '20' },
+  },
 });
 const runs = Number(values.runs);
+const users = Number(values.users);
+const rate = Number(values.rate);
+const SUITES: Record<string, () => Promise<void>> = {
+  ctap: () => runCtapBench(runs),
+  graph: () => runGraphBench({ users, rate }),
+};
 const requested = positionals.length > 0 ? positionals : Object.keys(SUITES);
 const unknown = requested.filter((name) => !(name in SUITES));
-if (unknown.length > 0 || !Number.isInteger(runs) || runs < 20) {
+const badNumbers =
+  !Number.isInteger(runs) || runs < 20 || !Number.isInteger(users) || users < 1 || !(rate > 0);
+if (unknown.length > 0 || badNumbers) {
   console.error(
     `bench: ${unknown.length > 0 ? `unknown suite ${unknown.join(', ')}; ` : ''}` +
-      `usage: npm run bench -- [${Object.keys(SUITES).join('|')}] [--runs N≥20]`,
+      `usage: npm run bench -- [${Object.keys(SUITES).join('|')}] [--runs N≥20] [--users N] [--rate R]`,
   );
   process.exit(2);
 }
 for (const name of requested) {
   try {
-    await SUITES[name]!(runs);
+    await SUITES[name]!();
   } catch (error) {
     console.error(`bench ${name}: ${(error as Error).message}`);
     process.exitCode = 1;

@@ -1,6 +1,4 @@
-import { Agent } from 'node:https';
 import type { TokenCredential } from '@azure/core-auth';
-import type { AdditionalPolicyConfig } from '@azure/core-client';
 import {
   ClientCertificateCredential,
   ClientSecretCredential,
@@ -30,7 +28,7 @@ export type GraphCredentialSettings =
 /**
  * The @azure/identity credential for Graph. In Azure it is the app's managed identity; elsewhere a
  * certificate (preferred) or a secret. Against the local tenant, `authorityHost` points at it,
- * instance discovery is off, and its CA is trusted through the pipeline's HTTPS agent: TLS
+ * instance discovery is off, and its CA is trusted through the pipeline's TLS options: TLS
  * verification stays on.
  */
 export function createGraphCredential(settings: GraphCredentialSettings): TokenCredential {
@@ -43,7 +41,7 @@ export function createGraphCredential(settings: GraphCredentialSettings): TokenC
     ...(settings.authorityHost
       ? { authorityHost: settings.authorityHost, disableInstanceDiscovery: true }
       : {}),
-    ...(settings.caPem ? { additionalPolicies: [trustPolicy(settings.caPem)] } : {}),
+    ...(settings.caPem ? { tlsOptions: { ca: settings.caPem } } : {}),
   };
   return settings.kind === 'client-certificate'
     ? new ClientCertificateCredential(
@@ -58,19 +56,4 @@ export function createGraphCredential(settings: GraphCredentialSettings): TokenC
         settings.clientSecret,
         options,
       );
-}
-
-/** A pipeline policy that sends every identity request through an agent trusting `caPem`. */
-export function trustPolicy(caPem: string): AdditionalPolicyConfig {
-  const agent = new Agent({ ca: caPem, keepAlive: true });
-  return {
-    position: 'perCall',
-    policy: {
-      name: 'trustLocalCertificateAuthority',
-      sendRequest: (request, next) => {
-        request.agent = agent;
-        return next(request);
-      },
-    },
-  };
 }

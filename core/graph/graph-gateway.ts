@@ -157,12 +157,14 @@ export class GraphGateway {
     }
   }
 
-  /** Every member of a group that is a user, following @odata.nextLink. */
+  /** Every member of a group that is a user (nested groups and devices are skipped), following @odata.nextLink. */
   async listGroupMembers(groupId: string, pageSize = 100): Promise<DirectoryUser[]> {
-    const pageSchema = graphPageSchema(directoryUserSchema);
+    const pageSchema = graphPageSchema(
+      directoryUserSchema.extend({ '@odata.type': z.string().optional() }),
+    );
     const members: DirectoryUser[] = [];
     let path: string | undefined =
-      `/groups/${encodeURIComponent(groupId)}/members/microsoft.graph.user?$select=${DIRECTORY_USER_SELECT}&$top=${pageSize}`;
+      `/groups/${encodeURIComponent(groupId)}/members?$select=${DIRECTORY_USER_SELECT}&$top=${pageSize}`;
     for (let pages = 0; path; pages++) {
       if (pages > 10_000)
         throw new GraphError(
@@ -172,7 +174,12 @@ export class GraphGateway {
       const page: z.infer<typeof pageSchema> = (
         await this.request('GET', path, pageSchema, { notFound: 'NOT_FOUND' })
       ).value;
-      members.push(...page.value);
+      members.push(
+        ...page.value.filter(
+          (member) =>
+            (member['@odata.type'] ?? '#microsoft.graph.user') === '#microsoft.graph.user',
+        ),
+      );
       path = page['@odata.nextLink'];
     }
     return members;

@@ -45,6 +45,11 @@ export class RetryMiddleware implements Middleware {
   private readonly policy: RetryPolicy;
   private readonly clock: RetryClock;
   private readonly observer: RetryObserver;
+  /**
+   * Graph throttles the app, not one request: after a Retry-After, no request of this gateway goes
+   * out before it has passed, not only the one that was refused.
+   */
+  private notBefore = 0;
 
   constructor(
     policy: Partial<RetryPolicy> = {},
@@ -69,6 +74,8 @@ export class RetryMiddleware implements Middleware {
       let status: number | undefined;
       let retryAfterMs: number | undefined;
       let failure: GraphError | undefined;
+      const wait = this.notBefore - this.clock.now();
+      if (wait > 0) await this.clock.sleep(wait);
       try {
         await this.next.execute(context);
         status = context.response?.status;
@@ -77,6 +84,8 @@ export class RetryMiddleware implements Middleware {
           context.response!.headers.get('retry-after'),
           this.clock.now(),
         );
+        if (retryAfterMs !== undefined)
+          this.notBefore = Math.max(this.notBefore, this.clock.now() + retryAfterMs);
       } catch (error) {
         const unknownOutcome = error instanceof GraphError && error.outcomeUnknown;
         if (

@@ -1,0 +1,255 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { decodeCreationOptions } from '../../../core/graph/decode-creation-options.ts';
+import { createGraphCredential } from '../../../core/graph/graph-credential.ts';
+import type { GraphError } from '../../../core/graph/graph-error.ts';
+import { GraphGateway, type GraphGatewayOptions } from '../../../core/graph/graph-gateway.ts';
+import { startLocalTenant, type LocalTenant } from '../../../local/tenant/start-local-tenant.ts';
+import { VIRTUAL_KEY_AAGUID } from '../../../station/virtual-key/virtual-key.ts';
+import {
+  makeCredentialFromOptions,
+  softwareKey,
+  type GraphCreationOptions,
+} from '../../local/support/software-key-registration.ts';
+
+const FUNCTIONS_APP = {
+  clientId: '514ca42c-6f82-49ac-8b72-316d556237e4',
+  secret: 'local-tenant-only~functions-app-secret',
+};
+const FALLBACK_APPROVERS = '715fa8bf-b1d3-4c74-afd3-91e0654f74da';
+/** The catalog id of the Passkey Courier Teams app in the demo organisation. */
+const PASSKEY_COURIER_TEAMS_APP = '08157b45-1f7c-4c5b-9e08-b1411fb757a7';
+
+let tenant: LocalTenant;
+let now = Date.parse('2026-11-28T12:00:00Z');
+
+function gateway(options: Partial<GraphGatewayOptions> = {}): GraphGateway {
+  return new GraphGateway({
+    credential: createGraphCredential({
+      kind: 'client-secret',
+      tenantId: tenant.tenantId,
+      clientId: FUNCTIONS_APP.clientId,
+      clientSecret: FUNCTIONS_APP.secret,
+      authorityHost: tenant.url,
+      caPem: tenant.caPem,
+    }),
+    baseUrl: tenant.url,
+    caPem: tenant.caPem,
+    ...options,
+  });
+}
+
+async function failure(promise: Promise<unknown>): Promise<GraphError> {
+  try {
+    await promise;
+  } catch (error) {
+    return error as GraphError;
+  }
+  throw new Error('expected a failure');
+}
+
+/** A real credential from a software key, made from options the gateway fetched. */
+async function registerWithSoftwareKey(
+  client: GraphGateway,
+  upn: string,
+  displayName = 'Software key',
+) {
+  const user = await client.getUser(upn);
+  const options = await client.getCreationOptions(user.id);
+  const key = await softwareKey();
+  try {
+    const made = await makeCredentialFromOptions(key, options.raw as GraphCreationOptions);
+    const registration = {
+      displayName,
+      credentialId: made.credentialId,
+      clientDataJSON: new TextEncoder().encode(made.clientDataJSON),
+      attestationObject: made.attestationObject,
+      clientExtensionResults: { hmacCreateSecret: true },
+    };
+    return { user, options, registration, made };
+  } finally {
+    await key.close();
+  }
+}
+
+beforeAll(async () => {
+  tenant = await startLocalTenant({
+    port: 0,
+    tlsDirectory: mkdtempSync(join(tmpdir(), 'courier-gw-tls-')),
+    now: () => now,
+  });
+});
+afterAll(async () => tenant?.close());
+afterEach(() => {
+  tenant.controls.reset();
+  now = Date.parse('2026-11-28T12:00:00Z');
+});
+
+describe('the gateway against the local tenant', () => {
+  it('reads users with their office address, managers, and the fallback approvers', async () => {
+    const client = gateway();
+    const sofia = await client.getUser('sofia.marin@fabrikam.example');
+    expect(sofia).toMatchObject({ displayName: 'Sofia Marin', accountEnabled: true });
+    expect(sofia.city).toBeTruthy();
+    expect((await client.getManager(sofia.id))?.userPrincipalName).toBe(
+      'nadia.okafor@fabrikam.example',
+    );
+    const ceo = await client.getUser('nadia.okafor@fabrikam.example');
+    const ceosManager = await client.getManager(ceo.id);
+    expect(
+      ceosManager === null || ceosManager.userPrincipalName === 'lars.eriksson@fabrikam.example',
+    ).toBe(true);
+    expect(
+      (await client.listGroupMembers(FALLBACK_APPROVERS, 1)).map((u) => u.userPrincipalName).sort(),
+    ).toEqual(['hana.suzuki@fabrikam.example', 'sofia.marin@fabrikam.example']);
+    expect((await failure(client.getUser('nobody@fabrikam.example'))).code).toBe('USER_NOT_FOUND');
+  });
+
+  it('fetches v1.0 options with a 5-minute challenge and beta options with a long one', async () => {
+    const maja = await gateway().getUser('maja.lind@fabrikam.example');
+    const v1 = await gateway().getCreationOptions(maja.id);
+    expect(Date.parse(v1.value.challengeTimeoutDateTime) - now).toBe(5 * 60_000);
+    expect(v1.value.publicKey.rp.id).toBe('login.microsoft.com');
+    // Maja already has a key: its id is listed, in whatever encoding the tenant chose.
+    expect(decodeCreationOptions(v1.value).excludeCredentials.length).toBeGreaterThan(0);
+    const beta = await gateway({
+      creationOptions: { version: 'beta', challengeTimeoutMinutes: 2880 },
+    }).getCreationOptions(maja.id);
+    expect(Date.parse(beta.value.challengeTimeoutDateTime) - now).toBe(2880 * 60_000);
+  });
+
+  it('registers a real software-key credential, lists it, finds it by credential id and deletes it', async () => {
+    const client = gateway();
+    const { user, registration } = await registerWithSoftwareKey(
+      client,
+      'lea.schmidt@fabrikam.example',
+      'Lea · S/N 31337042',
+    );
+    const preflight = await client.preflight(user.id, VIRTUAL_KEY_AAGUID);
+    expect(preflight).toMatchObject({ allowed: true, attestationEnforced: true });
+    const registered = await client.registerFido2Method(user.id, registration, {
+      aaguid: VIRTUAL_KEY_AAGUID,
+    });
+    expect(registered.reconciled).toBe(false);
+    expect(registered.value).toMatchObject({
+      displayName: 'Lea · S/N 31337042',
+      aaGuid: VIRTUAL_KEY_AAGUID,
+      attestationLevel: 'attested',
+    });
+    expect(registered.requestId).toMatch(/[0-9a-f-]{36}/);
+    const listed = await client.listFido2Methods(user.id);
+    expect(listed.map((m) => m.id)).toContain(registered.value.id);
+    expect((await client.deleteFido2Method(user.id, registered.value.id)).value).toBe('deleted');
+    expect((await client.deleteFido2Method(user.id, registered.value.id)).value).toBe(
+      'already-gone',
+    );
+  });
+
+  it('classifies refusals: self-service off, excluded user, AAGUID not allowed, expired challenge, duplicate', async () => {
+    const client = gateway();
+    const lea = await registerWithSoftwareKey(client, 'lea.schmidt@fabrikam.example');
+    tenant.controls.editPolicy({ isSelfServiceRegistrationAllowed: false });
+    let error = await failure(
+      client.registerFido2Method(lea.user.id, lea.registration, { aaguid: VIRTUAL_KEY_AAGUID }),
+    );
+    expect(error.code).toBe('SELF_SERVICE_DISABLED');
+    expect(error.requestId).toBeTruthy();
+    expect(tenant.controls.rejections({ requestId: error.requestId! }).map((r) => r.cause)).toEqual(
+      ['selfServiceDisabled'],
+    );
+    tenant.controls.reset();
+
+    const kwame = await client.getUser('kwame.asante@fabrikam.example');
+    expect(
+      (await client.preflight(kwame.id, VIRTUAL_KEY_AAGUID)).problems.map((p) => p.code),
+    ).toEqual(['USER_NOT_TARGETED']);
+
+    const omar = await registerWithSoftwareKey(client, 'omar.haddad@fabrikam.example');
+    tenant.controls.editPolicy({
+      keyRestrictions: {
+        isEnforced: true,
+        enforcementType: 'allow',
+        aaGuids: ['cb69481e-8ff7-4039-93ec-0a2729a154a8'],
+      },
+    });
+    error = await failure(
+      client.registerFido2Method(omar.user.id, omar.registration, { aaguid: VIRTUAL_KEY_AAGUID }),
+    );
+    expect(error.code).toBe('AAGUID_NOT_ALLOWED');
+    tenant.controls.reset();
+
+    const late = await registerWithSoftwareKey(client, 'elin.nyberg@fabrikam.example');
+    now += 6 * 60_000;
+    error = await failure(
+      client.registerFido2Method(late.user.id, late.registration, {
+        aaguid: VIRTUAL_KEY_AAGUID,
+        challengeExpiresAt: late.options.value.challengeTimeoutDateTime,
+      }),
+    );
+    expect(error.code).toBe('CHALLENGE_EXPIRED');
+    now -= 6 * 60_000;
+
+    const twice = await registerWithSoftwareKey(client, 'felix.wagner@fabrikam.example');
+    await client.registerFido2Method(twice.user.id, twice.registration);
+    error = await failure(
+      client.registerFido2Method(twice.user.id, twice.registration, { aaguid: VIRTUAL_KEY_AAGUID }),
+    );
+    expect(error.code).toBe('ALREADY_REGISTERED');
+  });
+
+  it('rides out throttling without sending before Retry-After', async () => {
+    // Throttling needs time to pass: a tenant on the real clock.
+    const throttled = await startLocalTenant({
+      port: 0,
+      tlsDirectory: mkdtempSync(join(tmpdir(), 'courier-gw-tls-')),
+      throttle: { capacity: 2, refillPerSecond: 20 },
+    });
+    const client = new GraphGateway({
+      credential: createGraphCredential({
+        kind: 'client-secret',
+        tenantId: throttled.tenantId,
+        clientId: FUNCTIONS_APP.clientId,
+        clientSecret: FUNCTIONS_APP.secret,
+        authorityHost: throttled.url,
+        caPem: throttled.caPem,
+      }),
+      baseUrl: throttled.url,
+      caPem: throttled.caPem,
+    });
+    const users = await Promise.all(
+      [
+        'sofia.marin@fabrikam.example',
+        'hana.suzuki@fabrikam.example',
+        'lea.schmidt@fabrikam.example',
+        'omar.haddad@fabrikam.example',
+      ].map((u) => client.getUser(u)),
+    );
+    expect(users).toHaveLength(4);
+    const counters = throttled.controls.counters();
+    await throttled.close();
+    expect(counters.throttled).toBeGreaterThan(0);
+    expect(counters.earlyRetries).toBe(0);
+  });
+
+  it('reconciles a registration whose connection broke after Graph committed it', async () => {
+    const client = gateway();
+    const julia = await registerWithSoftwareKey(client, 'julia.rossi@fabrikam.example');
+    tenant.controls.setFaults({ resetAfterCommit: 1 });
+    const result = await client.registerFido2Method(julia.user.id, julia.registration);
+    expect(result.reconciled).toBe(true);
+    expect(
+      (await client.listFido2Methods(julia.user.id)).filter((m) => m.id === result.value.id),
+    ).toHaveLength(1);
+  });
+
+  it('installs the Teams app for an approver and finds the bot chat', async () => {
+    const client = gateway();
+    const hana = await client.getUser('hana.suzuki@fabrikam.example');
+    const first = await client.installTeamsAppForUser(hana.id, PASSKEY_COURIER_TEAMS_APP);
+    const second = await client.installTeamsAppForUser(hana.id, PASSKEY_COURIER_TEAMS_APP);
+    expect(second).toEqual(first);
+    expect(first.chatId).toMatch(/^19:/);
+  });
+});
