@@ -6,7 +6,9 @@ import { decodeCreationOptions } from '../../../core/graph/decode-creation-optio
 import { createGraphCredential } from '../../../core/graph/graph-credential.ts';
 import type { GraphError } from '../../../core/graph/graph-error.ts';
 import { GraphGateway, type GraphGatewayOptions } from '../../../core/graph/graph-gateway.ts';
+import { loadTenantSeed } from '../../../local/tenant/seed/load-tenant-seed.ts';
 import { startLocalTenant, type LocalTenant } from '../../../local/tenant/start-local-tenant.ts';
+import { issueAttestationIdentity } from '../../../station/virtual-key/attestation-authority.ts';
 import { VIRTUAL_KEY_AAGUID } from '../../../station/virtual-key/virtual-key.ts';
 import {
   makeCredentialFromOptions,
@@ -251,5 +253,81 @@ describe('the gateway against the local tenant', () => {
     const second = await client.installTeamsAppForUser(hana.id, PASSKEY_COURIER_TEAMS_APP);
     expect(second).toEqual(first);
     expect(first.chatId).toMatch(/^19:/);
+  });
+});
+
+describe('the gateway against tenants that refuse more', () => {
+  async function customTenant(change: (seed: Awaited<ReturnType<typeof loadTenantSeed>>) => void) {
+    const seed = await loadTenantSeed();
+    change(seed);
+    const custom = await startLocalTenant({
+      port: 0,
+      tlsDirectory: mkdtempSync(join(tmpdir(), 'courier-gw-tls-')),
+      seed,
+    });
+    const client = new GraphGateway({
+      credential: createGraphCredential({
+        kind: 'client-secret',
+        tenantId: custom.tenantId,
+        clientId: FUNCTIONS_APP.clientId,
+        clientSecret: FUNCTIONS_APP.secret,
+        authorityHost: custom.url,
+        caPem: custom.caPem,
+      }),
+      baseUrl: custom.url,
+      caPem: custom.caPem,
+      retry: { deadlineMs: 1_500 },
+    });
+    return { custom, client };
+  }
+
+  it('names an attestation the tenant does not trust', async () => {
+    const stranger = await issueAttestationIdentity(new Uint8Array(16), 'another vendor');
+    const { custom, client } = await customTenant((seed) => {
+      seed.attestationRoots = [{ name: 'Another vendor', pem: stranger.rootPem }];
+    });
+    try {
+      const { user, registration } = await registerWithSoftwareKey(
+        client,
+        'daniel.osei@fabrikam.example',
+      );
+      const error = await failure(
+        client.registerFido2Method(user.id, registration, { aaguid: VIRTUAL_KEY_AAGUID }),
+      );
+      expect(error.code).toBe('ATTESTATION_NOT_TRUSTED');
+      expect(
+        custom.controls.rejections({ requestId: error.requestId! }).map((r) => r.cause),
+      ).toEqual(['attestationNotTrusted']);
+    } finally {
+      await custom.close();
+    }
+  });
+
+  it('names a missing Graph permission, and throttling that outlasts the retry budget', async () => {
+    const { custom, client } = await customTenant((seed) => {
+      const app = seed.applications.find((a) => a.key === 'functions')!;
+      for (const access of app.requiredResourceAccess ?? []) {
+        access.roles = access.roles.filter((r) => r !== 'UserAuthMethod-Passkey.ReadWrite.All');
+      }
+    });
+    try {
+      const user = await client.getUser('daniel.osei@fabrikam.example');
+      const denied = await failure(client.listFido2Methods(user.id));
+      expect(denied.code).toBe('INSUFFICIENT_PRIVILEGES');
+      expect(denied.graphCode).toBe('Authorization_RequestDenied');
+      custom.controls.setThrottle({ capacity: 1, refillPerSecond: 0.2 });
+      const results = await Promise.allSettled([
+        client.getUser(user.id),
+        client.getUser(user.id),
+        client.getUser(user.id),
+      ]);
+      const throttled = results
+        .filter((r) => r.status === 'rejected')
+        .map((r) => (r.reason as GraphError).code);
+      expect(throttled.length).toBeGreaterThan(0);
+      expect(new Set(throttled)).toEqual(new Set(['THROTTLED']));
+    } finally {
+      await custom.close();
+    }
   });
 });
