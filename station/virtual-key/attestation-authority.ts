@@ -23,6 +23,29 @@ export const SERIAL_NUMBER_EXTENSION_OID = '1.3.6.1.4.1.45724.1.1.2';
 export const VIRTUAL_ATTESTATION_ROOT_SEED =
   'Passkey Courier software key attestation root, version 1';
 
+/**
+ * The software keys' attestation root as published, so every process (and the local tenant's
+ * seed) trusts the very same certificate. Its key is derived from VIRTUAL_ATTESTATION_ROOT_SEED;
+ * issuing a root again would give a new signature (ECDSA signatures are randomised).
+ */
+export const VIRTUAL_ATTESTATION_ROOT_PEM = [
+  '-----BEGIN CERTIFICATE-----',
+  'MIICPzCCAeSgAwIBAgIBATAKBggqhkjOPQQDAjCBgzELMAkGA1UEBhMCU0UxGDAW',
+  'BgNVBAoTD1Bhc3NrZXkgQ291cmllcjEiMCAGA1UECxMZQXV0aGVudGljYXRvciBB',
+  'dHRlc3RhdGlvbjE2MDQGA1UEAxMtUGFzc2tleSBDb3VyaWVyIFNvZnR3YXJlIEtl',
+  'eSBBdHRlc3RhdGlvbiBSb290MCAXDTI0MDEwMTAwMDAwMFoYDzIwNTQwMTAxMDAw',
+  'MDAwWjCBgzELMAkGA1UEBhMCU0UxGDAWBgNVBAoTD1Bhc3NrZXkgQ291cmllcjEi',
+  'MCAGA1UECxMZQXV0aGVudGljYXRvciBBdHRlc3RhdGlvbjE2MDQGA1UEAxMtUGFz',
+  'c2tleSBDb3VyaWVyIFNvZnR3YXJlIEtleSBBdHRlc3RhdGlvbiBSb290MFkwEwYH',
+  'KoZIzj0CAQYIKoZIzj0DAQcDQgAEvuhzfm7NxtWkvsUGhu/JelR62Fqz2lLwoGbe',
+  'GNX4aETz/opfkqduVLmudiuii9T2iHukx6INzSvjDGstH+B/mKNFMEMwEgYDVR0T',
+  'AQH/BAgwBgEB/wIBADAOBgNVHQ8BAf8EBAMCAQYwHQYDVR0OBBYEFEsGXOFMO1BE',
+  'eiR+Nzpd+5Bo1MvZMAoGCCqGSM49BAMCA0kAMEYCIQCKgOiDK3hDBGxrkhvY1zlv',
+  'JnTFavP4YGWOiIR4zsYE/wIhAK7m40f7YojJegTKdmETYsXYVgYEtNUgyRc724qr',
+  '0PBf',
+  '-----END CERTIFICATE-----',
+].join('\n');
+
 const ECDSA = { name: 'ECDSA', namedCurve: 'P-256' } as const;
 const SIGNING = { name: 'ECDSA', hash: 'SHA-256' } as const;
 const NOT_BEFORE = new Date('2024-01-01T00:00:00Z');
@@ -98,25 +121,7 @@ async function issue(
   const rootKeys = await importPair(crypto, rootKey);
   const leafKeys = await importPair(crypto, leafKey);
 
-  const root = await x509.X509CertificateGenerator.createSelfSigned(
-    {
-      serialNumber: '01',
-      name: ROOT_NAME,
-      notBefore: NOT_BEFORE,
-      notAfter: NOT_AFTER,
-      signingAlgorithm: SIGNING,
-      keys: rootKeys,
-      extensions: [
-        new x509.BasicConstraintsExtension(true, 0, true),
-        new x509.KeyUsagesExtension(
-          x509.KeyUsageFlags.keyCertSign | x509.KeyUsageFlags.cRLSign,
-          true,
-        ),
-        await x509.SubjectKeyIdentifierExtension.create(rootKeys.publicKey, false, crypto),
-      ],
-    },
-    crypto,
-  );
+  const root = await rootCertificate(rootSeed, rootKeys, crypto);
   const leaf = await x509.X509CertificateGenerator.create(
     {
       serialNumber: `02${Buffer.from(leafKey.x).toString('hex').slice(0, 14)}`,
@@ -149,6 +154,59 @@ async function issue(
     rootPem: root.toString('pem'),
     privateKey: ecPrivateKeyObject(leafKey),
   };
+}
+
+const roots = new Map<string, Promise<x509.X509Certificate>>();
+
+/** The root of `rootSeed`: the published one for the default seed, issued once per process otherwise. */
+function rootCertificate(
+  rootSeed: string,
+  rootKeys: CryptoKeyPair,
+  crypto: Crypto,
+): Promise<x509.X509Certificate> {
+  let root = roots.get(rootSeed);
+  if (!root) {
+    root =
+      rootSeed === VIRTUAL_ATTESTATION_ROOT_SEED
+        ? publishedRoot(rootKeys, crypto)
+        : issueRoot(rootKeys, crypto);
+    roots.set(rootSeed, root);
+  }
+  return root;
+}
+
+async function issueRoot(rootKeys: CryptoKeyPair, crypto: Crypto): Promise<x509.X509Certificate> {
+  return x509.X509CertificateGenerator.createSelfSigned(
+    {
+      serialNumber: '01',
+      name: ROOT_NAME,
+      notBefore: NOT_BEFORE,
+      notAfter: NOT_AFTER,
+      signingAlgorithm: SIGNING,
+      keys: rootKeys,
+      extensions: [
+        new x509.BasicConstraintsExtension(true, 0, true),
+        new x509.KeyUsagesExtension(
+          x509.KeyUsageFlags.keyCertSign | x509.KeyUsageFlags.cRLSign,
+          true,
+        ),
+        await x509.SubjectKeyIdentifierExtension.create(rootKeys.publicKey, false, crypto),
+      ],
+    },
+    crypto,
+  );
+}
+
+async function publishedRoot(
+  rootKeys: CryptoKeyPair,
+  crypto: Crypto,
+): Promise<x509.X509Certificate> {
+  const root = new x509.X509Certificate(VIRTUAL_ATTESTATION_ROOT_PEM);
+  const published = Buffer.from(root.publicKey.rawData);
+  const derived = Buffer.from(await crypto.subtle.exportKey('spki', rootKeys.publicKey));
+  if (!published.equals(derived))
+    throw new Error('The published software-key attestation root does not match its seed.');
+  return root;
 }
 
 async function importPair(crypto: Crypto, key: EcKeyMaterial): Promise<CryptoKeyPair> {

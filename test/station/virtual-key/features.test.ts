@@ -6,7 +6,10 @@ import { CredentialManagement } from '../../../station/ctap/credential-managemen
 import type { CtapError } from '../../../station/ctap/ctap-error.ts';
 import type { Ctap2 } from '../../../station/ctap/ctap2.ts';
 import { PinUvAuthTokenPermission as Perm } from '../../../station/ctap/pin-uv-auth-token-permission.ts';
-import { SERIAL_NUMBER_EXTENSION_OID } from '../../../station/virtual-key/attestation-authority.ts';
+import {
+  SERIAL_NUMBER_EXTENSION_OID,
+  VIRTUAL_ATTESTATION_ROOT_PEM,
+} from '../../../station/virtual-key/attestation-authority.ts';
 import { connectedKey, type ConnectedKey } from '../../support/connected-key.ts';
 
 const PIN = '64209753';
@@ -203,6 +206,22 @@ describe('the software key, feature by feature', () => {
     expect(certificate.subject).toContain('CN=Passkey Courier Software Key 24681357');
     expect(certificate.raw.includes(Buffer.from('24681357'))).toBe(true);
     expect(SERIAL_NUMBER_EXTENSION_OID).toBe('1.3.6.1.4.1.45724.1.1.2');
+  });
+
+  it('chains every software key to the one published attestation root', async () => {
+    session = await connectedKey('memory');
+    const other = await connectedKey('memory', { aaguid: 'cb69481e-8ff7-4039-93ec-0a2729a154a8' });
+    try {
+      const published = new X509Certificate(VIRTUAL_ATTESTATION_ROOT_PEM);
+      for (const key of [session.key, other.key]) {
+        expect(new X509Certificate(key.attestation.rootPem).raw.equals(published.raw)).toBe(true);
+        expect(
+          new X509Certificate(Buffer.from(key.attestation.certificate)).verify(published.publicKey),
+        ).toBe(true);
+      }
+    } finally {
+      await other.close();
+    }
   });
 
   it('in deterministic mode, the same seed gives the same key, ids and serial', async () => {
