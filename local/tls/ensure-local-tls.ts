@@ -18,6 +18,8 @@ export interface LocalTls {
   caFile: string;
   caPem: string;
   certificateFile: string;
+  /** The server certificate's private key file (mode 0600), for servers that take a path. */
+  privateKeyFile: string;
   certificatePem: string;
   privateKeyPem: string;
   /** What this call did: created a CA, re-issued only the server certificate, or reused both. */
@@ -91,6 +93,7 @@ async function ensureUnderLock(directory: string, now: Date): Promise<LocalTls> 
     caFile: paths.ca,
     caPem: ca.certificatePem,
     certificateFile: paths.server,
+    privateKeyFile: paths.serverKey,
     certificatePem: server.certificatePem,
     privateKeyPem: server.privateKeyPem,
     outcome,

@@ -115,8 +115,11 @@ export class EntraEndpoints {
     if (!grant || grant.expiresAt <= this.settings.clock())
       return { ok: false, reason: 'unknown or expired code' };
     if (grant.status !== 'pending') return { ok: false, reason: `code already ${grant.status}` };
-    const user = this.settings.directory.personas.get(persona);
-    if (!user) return { ok: false, reason: `no persona named ${persona}` };
+    // A persona's name, or any user's UPN (tests sign in fallback approvers, a second operator).
+    const user =
+      this.settings.directory.personas.get(persona) ??
+      (persona.includes('@') ? this.settings.directory.findUser(persona) : undefined);
+    if (!user) return { ok: false, reason: `no persona or user named ${persona}` };
     if (!user.accountEnabled) return { ok: false, reason: `${user.userPrincipalName} is disabled` };
     grant.status = 'approved';
     grant.userId = user.id;

@@ -1,0 +1,35 @@
+import type { RpcLogLevel } from './functions-core-api.ts';
+
+export type HostLogLevel = 'debug' | 'info' | 'warn' | 'error';
+
+/** One structured log entry from the host or from the app's `context.log`. */
+export interface HostLogRecord {
+  level: HostLogLevel;
+  message: string;
+  /** "host" for the host's own entries, "user" for the app's logs, "system" for the library's. */
+  category: 'host' | 'user' | 'system';
+  functionName?: string;
+  invocationId?: string;
+  instanceId?: string;
+  error?: unknown;
+}
+
+/** Where log entries go; the host never writes to the console itself. */
+export type HostLog = (record: HostLogRecord) => void;
+
+export const discardLog: HostLog = () => undefined;
+
+export function hostLogLevel(level: RpcLogLevel): HostLogLevel {
+  switch (level) {
+    case 'trace':
+    case 'debug':
+    case 'none':
+      return 'debug';
+    case 'information':
+      return 'info';
+    case 'warning':
+      return 'warn';
+    default:
+      return 'error';
+  }
+}

@@ -1,0 +1,74 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { hostLogLevel, type HostLog } from '../host-log.ts';
+import { invokeFunction } from '../invoke-function.ts';
+import type { FunctionApp } from '../load-function-app.ts';
+import type { RouteMatch } from './http-route-table.ts';
+import { readRequestBody } from './read-request-body.ts';
+import { toRpcHttpRequest } from './to-rpc-http-request.ts';
+import { writeRpcHttpResponse } from './write-rpc-http-response.ts';
+
+export interface HttpTriggerContext {
+  app: FunctionApp;
+  /** The host's root URL, for requests without a Host header. */
+  origin: string;
+  /** The durable client binding's value (JSON), for functions with a durableClient input. */
+  durableClientInput: string;
+  log: HostLog;
+}
+
+/**
+ * Runs the HTTP-triggered function a route matched and writes its response. A handler that throws
+ * is answered 500 with no body, as the Functions host does, and logged with its invocation id.
+ */
+export async function serveHttpTrigger(
+  host: HttpTriggerContext,
+  matched: RouteMatch,
+  incoming: IncomingMessage,
+  outgoing: ServerResponse,
+): Promise<void> {
+  const body = await readRequestBody(incoming);
+  if (!body) {
+    outgoing.writeHead(413, { 'Content-Length': '0' }).end();
+    return;
+  }
+  const fn = matched.route.fn;
+  const outcome = await invokeFunction(host.app, fn, {
+    inputData: [
+      {
+        name: fn.triggerBindingName,
+        data: { http: toRpcHttpRequest(incoming, body, host.origin, matched.params) },
+      },
+      ...fn.durableClientBindings.map((name) => ({
+        name,
+        data: { string: host.durableClientInput },
+      })),
+    ],
+    log: (entry) =>
+      host.log({
+        level: hostLogLevel(entry.level),
+        category: entry.category === 'user' ? 'user' : 'system',
+        message: entry.message,
+        functionName: entry.functionName,
+        invocationId: entry.invocationId,
+      }),
+  });
+  if (!outcome.ok) {
+    host.log({
+      level: 'error',
+      category: 'host',
+      message: `Executed '${fn.name}' (Failed, Id=${outcome.invocationId}).`,
+      functionName: fn.name,
+      invocationId: outcome.invocationId,
+      error: outcome.error,
+    });
+    outgoing.writeHead(500, { 'Content-Length': '0' }).end();
+    return;
+  }
+  // The response is the `$return` http binding, or a named http output binding.
+  const response = outcome.response;
+  const http =
+    response.returnValue?.http ??
+    response.outputData?.find((output) => output.data?.http)?.data?.http ??
+    undefined;
+  writeRpcHttpResponse(outgoing, http, incoming.method ?? 'GET');
+}
