@@ -1,11 +1,13 @@
 import { parseArgs } from 'node:util';
 import { runCtapBench } from './ctap-bench.ts';
 import { runGraphBench } from './graph-bench.ts';
+import { runWorkflowBench } from './workflow-bench.ts';
 
 /**
  * Benchmarks print ratios measured side by side in one run; nothing here is a timed test.
  *   npm run bench -- ctap [--runs N]
  *   npm run bench -- graph [--users N] [--rate R]
+ *   npm run bench -- workflow [--requests N] [--concurrency C]
  */
 const { positionals, values } = parseArgs({
   allowPositionals: true,
@@ -13,23 +15,36 @@ const { positionals, values } = parseArgs({
     runs: { type: 'string', default: '60' },
     users: { type: 'string', default: '1000' },
     rate: { type: 'string', default: '20' },
+    requests: { type: 'string', default: '1000' },
+    concurrency: { type: 'string', default: '32' },
   },
 });
 const runs = Number(values.runs);
 const users = Number(values.users);
 const rate = Number(values.rate);
+const requests = Number(values.requests);
+const concurrency = Number(values.concurrency);
 const SUITES: Record<string, () => Promise<void>> = {
   ctap: () => runCtapBench(runs),
   graph: () => runGraphBench({ users, rate }),
+  workflow: () => runWorkflowBench({ requests, concurrency }),
 };
 const requested = positionals.length > 0 ? positionals : Object.keys(SUITES);
 const unknown = requested.filter((name) => !(name in SUITES));
 const badNumbers =
-  !Number.isInteger(runs) || runs < 20 || !Number.isInteger(users) || users < 1 || !(rate > 0);
+  !Number.isInteger(runs) ||
+  runs < 20 ||
+  !Number.isInteger(users) ||
+  users < 1 ||
+  !(rate > 0) ||
+  !Number.isInteger(requests) ||
+  requests < 1 ||
+  !Number.isInteger(concurrency) ||
+  concurrency < 1;
 if (unknown.length > 0 || badNumbers) {
   console.error(
     `bench: ${unknown.length > 0 ? `unknown suite ${unknown.join(', ')}; ` : ''}` +
-      `usage: npm run bench -- [${Object.keys(SUITES).join('|')}] [--runs N≥20] [--users N] [--rate R]`,
+      `usage: npm run bench -- [${Object.keys(SUITES).join('|')}] [--runs N≥20] [--users N] [--rate R] [--requests N] [--concurrency C]`,
   );
   process.exit(2);
 }

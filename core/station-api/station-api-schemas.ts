@@ -41,8 +41,8 @@ export const listJobsResponseSchema = z.strictObject({ jobs: z.array(stationJobS
 
 export const claimRequestSchema = z.strictObject({
   stationId: stationIdSchema,
-  /** How long the lease lasts without a heartbeat; the server caps it. */
-  leaseSeconds: z.number().int().min(30).max(900).optional(),
+  /** How long the lease lasts without a heartbeat; the server caps it (heartbeat well before). */
+  leaseSeconds: z.number().int().min(5).max(900).optional(),
 });
 export const claimResponseSchema = z.strictObject({
   job: stationJobSchema,
@@ -50,6 +50,12 @@ export const claimResponseSchema = z.strictObject({
 });
 
 export const leaseRequestSchema = z.strictObject({ leaseId: id });
+
+export const heartbeatRequestSchema = z.strictObject({
+  leaseId: id,
+  /** The lease's new length from now; the server caps it. */
+  leaseSeconds: z.number().int().min(5).max(900).optional(),
+});
 
 export const creationOptionsResponseSchema = z.strictObject({
   /** Graph's webauthnCredentialCreationOptions, verbatim. */

@@ -1,0 +1,231 @@
+import { createHash } from 'node:crypto';
+import { app, type HttpResponseInit } from '@azure/functions';
+import * as df from 'durable-functions';
+import { z } from 'zod';
+import { GraphError } from '../../core/graph/graph-error.ts';
+import { RequestReason } from '../../core/request/request-state.ts';
+import { startRequest } from '../workflow/start-request.ts';
+import { ApiError } from './api-error.ts';
+import { ADMIN_ROLE, api, json, readBody, validate, type ApiCall } from './http-api.ts';
+import { toRequestView } from './to-request-view.ts';
+
+const access = { role: ADMIN_ROLE };
+
+const bulkRowSchema = z.strictObject({
+  /** The employee: a UPN or an Entra object id. */
+  user: z.string().min(3).max(256),
+  reason: z
+    .enum(Object.values(RequestReason) as [RequestReason, ...RequestReason[]])
+    .default(RequestReason.NewHire),
+  keyClass: z.string().min(1).max(80).optional(),
+  shippingAddress: z.string().min(1).max(500).optional(),
+  note: z.string().max(500).optional(),
+});
+
+const bulkSchema = z.strictObject({
+  /** Names the batch: the same batch sent again starts nothing twice. */
+  batchId: z
+    .string()
+    .regex(/^[A-Za-z0-9-]{4,40}$/, 'batch ids are 4-40 letters, digits and dashes'),
+  requests: z.array(z.unknown()).min(1).max(500),
+});
+
+type RowResult =
+  | { row: number; user: string; status: 'started' | 'exists'; requestId: string }
+  | { row: number; user: string; status: 'error'; error: { code: string; message: string } };
+
+/**
+ * POST admin/requests/bulk: pre-approved requests for many employees (a new-hire intake), the
+ * admin recorded as approver. Each row is checked and started on its own: a bad row is reported
+ * with what to fix and does not stop the others. Request ids derive from the batch and the user,
+ * so resending a batch (after a timeout, say) starts nothing twice.
+ */
+async function bulkRequests(call: ApiCall): Promise<HttpResponseInit> {
+  const body = await readBody(call.request, bulkSchema);
+  const { services, principal } = call;
+  const client = df.getClient(call.context);
+  const admin = {
+    id: principal.userId,
+    ...(principal.name ? { displayName: principal.name } : {}),
+    ...(principal.userPrincipalName ? { userPrincipalName: principal.userPrincipalName } : {}),
+  };
+  const results: RowResult[] = [];
+  for (const [index, raw] of body.requests.entries()) {
+    const row = index + 1;
+    const parsed = bulkRowSchema.safeParse(raw);
+    const label =
+      typeof (raw as { user?: unknown }).user === 'string' ? (raw as { user: string }).user : '';
+    if (!parsed.success) {
+      results.push({
+        row,
+        user: label,
+        status: 'error',
+        error: {
+          code: 'INVALID_ROW',
+          message: parsed.error.issues
+            .map((i) => `${i.path.join('.') || 'row'}: ${i.message}`)
+            .join('; '),
+        },
+      });
+      continue;
+    }
+    const input = parsed.data;
+    const className = input.keyClass ?? services.settings.defaultKeyClass;
+    const keyClass = services.settings.keyClasses.find((k) => k.name === className);
+    if (!keyClass) {
+      results.push({
+        row,
+        user: input.user,
+        status: 'error',
+        error: {
+          code: 'UNKNOWN_KEY_CLASS',
+          message: `No key class "${className}"; use one of ${services.settings.keyClasses.map((k) => k.name).join(', ')}.`,
+        },
+      });
+      continue;
+    }
+    try {
+      const user = await services.graph.getUser(input.user);
+      if (user.accountEnabled === false) {
+        throw new ApiError(409, 'USER_DISABLED', `${input.user}'s account is disabled in Entra.`);
+      }
+      const requestId = bulkRequestId(body.batchId, user.id);
+      const { started } = await startRequest(client, services.settings, {
+        requestId,
+        requester: {
+          id: user.id,
+          ...(user.displayName ? { displayName: user.displayName } : {}),
+          ...(user.userPrincipalName ? { userPrincipalName: user.userPrincipalName } : {}),
+        },
+        reason: input.reason,
+        keyClass,
+        preApprovedBy: admin,
+        ...(input.note ? { note: input.note } : {}),
+        ...(input.shippingAddress ? { shippingAddress: input.shippingAddress } : {}),
+      });
+      results.push({ row, user: input.user, status: started ? 'started' : 'exists', requestId });
+    } catch (error) {
+      const code =
+        error instanceof GraphError
+          ? error.code
+          : error instanceof ApiError
+            ? error.code
+            : 'FAILED';
+      if (!(error instanceof GraphError) && !(error instanceof ApiError)) {
+        call.log.error('bulk-row-failed', { row }, error);
+      }
+      results.push({
+        row,
+        user: input.user,
+        status: 'error',
+        error: {
+          code,
+          message:
+            code === 'USER_NOT_FOUND'
+              ? `No user ${input.user} in the directory; check the UPN.`
+              : error instanceof Error
+                ? error.message
+                : String(error),
+        },
+      });
+    }
+  }
+  const failed = results.filter((r) => r.status === 'error').length;
+  call.log.info('bulk-requests', { batchId: body.batchId, rows: results.length, failed });
+  return json(failed === results.length ? 422 : 200, {
+    batchId: body.batchId,
+    started: results.filter((r) => r.status === 'started').length,
+    existing: results.filter((r) => r.status === 'exists').length,
+    failed,
+    results,
+  });
+}
+
+/** One request per batch and user: resending the batch finds the same ids. */
+export function bulkRequestId(batchId: string, userId: string): string {
+  const digest = createHash('sha256')
+    .update(`${batchId}\u0000${userId.toLowerCase()}`)
+    .digest('hex');
+  return `bulk-${digest.slice(0, 32)}`;
+}
+
+const auditQuerySchema = z.strictObject({
+  requestId: z.string().min(1).max(200).optional(),
+  since: z.iso.datetime().optional(),
+  until: z.iso.datetime().optional(),
+  pageSize: z.coerce.number().int().min(1).max(1000).optional(),
+  continuationToken: z.string().min(1).max(4096).optional(),
+});
+
+/** GET admin/audit: the audit trail, one request's or all of it, newest first, paged. */
+async function audit(call: ApiCall): Promise<HttpResponseInit> {
+  const query = validate(
+    auditQuerySchema,
+    Object.fromEntries(call.request.query.entries()),
+    'query',
+  );
+  if (query.requestId) {
+    return json(200, { records: await call.services.audit.listByRequest(query.requestId) });
+  }
+  const { requestId: _r, ...options } = query;
+  return json(200, await call.services.audit.list(options));
+}
+
+const findSchema = z
+  .strictObject({
+    serial: z.coerce.number().int().nonnegative().optional(),
+    credentialId: z.string().min(8).max(1400).optional(),
+  })
+  .refine((q) => (q.serial === undefined) !== (q.credentialId === undefined), {
+    error: 'give exactly one of serial and credentialId',
+  });
+
+/** GET admin/requests/find?serial=… or ?credentialId=…: which request a key belongs to. */
+async function find(call: ApiCall): Promise<HttpResponseInit> {
+  const query = validate(findSchema, Object.fromEntries(call.request.query.entries()), 'query');
+  const { audit, requests } = call.services;
+  const hits =
+    query.serial !== undefined
+      ? await audit.findBySerial(query.serial)
+      : await audit.findByCredentialId(query.credentialId!);
+  const ids = [...new Set(hits.map((hit) => hit.requestId))];
+  const found = await Promise.all(ids.map((id) => requests.find(id)));
+  return json(200, {
+    requests: found.flatMap((summary) =>
+      summary
+        ? [
+            {
+              ...toRequestView(summary, call.principal.userId),
+              methodId: summary.methodId,
+              aaguid: summary.aaguid,
+              serial: summary.serial,
+            },
+          ]
+        : [],
+    ),
+  });
+}
+
+/** Registers the IT admins' API (app role Courier.Admin). */
+export function registerAdminApi(): void {
+  const extraInputs = [df.input.durableClient()];
+  app.http('admin-bulk-requests', {
+    methods: ['POST'],
+    route: 'admin/requests/bulk',
+    authLevel: 'anonymous',
+    extraInputs,
+    handler: api(access, bulkRequests),
+  });
+  app.http('admin-audit', {
+    methods: ['GET'],
+    route: 'admin/audit',
+    authLevel: 'anonymous',
+    handler: api(access, audit),
+  });
+  app.http('admin-find-request', {
+    methods: ['GET'],
+    route: 'admin/requests/find',
+    authLevel: 'anonymous',
+    handler: api(access, find),
+  });
+}

@@ -1,0 +1,330 @@
+import { randomUUID } from 'node:crypto';
+import { app, type HttpResponseInit } from '@azure/functions';
+import * as df from 'durable-functions';
+import { z } from 'zod';
+import { openPin } from '../../core/pin-envelope/pin-envelope.ts';
+import { RequestReason, RequestState, TERMINAL_STATES } from '../../core/request/request-state.ts';
+import { RequestAction } from '../../core/request/request-view.ts';
+import type { Principal } from '../auth/principal.ts';
+import { isFinished, type RequestSummary } from '../store/request-index.ts';
+import { LOST_KEY_ORCHESTRATION, lostKeyInstanceId } from '../workflow/lost-key-orchestration.ts';
+import { RequestEvent } from '../workflow/request-events.ts';
+import { instanceExists, startRequest } from '../workflow/start-request.ts';
+import { ApiError } from './api-error.ts';
+import { ADMIN_ROLE, api, json, readBody, USER_SCOPE, validate, type ApiCall } from './http-api.ts';
+import { availableActions, toRequestView } from './to-request-view.ts';
+
+const access = { scope: USER_SCOPE };
+const requestIdSchema = z
+  .string()
+  .regex(/^[A-Za-z0-9-]{8,64}$/, 'request ids are 8-64 letters, digits and dashes');
+
+/** Wrong serial digits allowed before delivery confirmation locks and IT must help. */
+const MAX_SERIAL_TRIES = 5;
+
+const newRequestSchema = z.strictObject({
+  /** The client's idempotency key (e.g. from the Teams activity); one is made when absent. */
+  requestId: requestIdSchema.optional(),
+  reason: z.enum(Object.values(RequestReason) as [RequestReason, ...RequestReason[]]),
+  note: z.string().max(500).optional(),
+  keyClass: z.string().min(1).max(80).optional(),
+  shippingAddress: z.string().min(1).max(500).optional(),
+});
+
+const decisionSchema = z.strictObject({
+  approved: z.boolean(),
+  comment: z.string().max(500).optional(),
+});
+
+const deliverySchema = z.strictObject({
+  /** The last digits of the serial printed on the key (at least 4). */
+  serialLastDigits: z.string().regex(/^\d{4,12}$/, 'enter the last 4 or more digits of the serial'),
+});
+
+const lostSchema = z.strictObject({
+  /** Start a replacement request at once. */
+  replace: z.boolean().optional(),
+});
+
+function actorOf(principal: Principal) {
+  return {
+    id: principal.userId,
+    ...(principal.name ? { displayName: principal.name } : {}),
+    ...(principal.userPrincipalName ? { userPrincipalName: principal.userPrincipalName } : {}),
+  };
+}
+
+function same(a: string, b: string): boolean {
+  return a.toLowerCase() === b.toLowerCase();
+}
+
+/** The request, if the caller may see it (requester, one of its approvers, or an admin). */
+async function visibleRequest(call: ApiCall): Promise<RequestSummary> {
+  const id = validate(requestIdSchema, call.request.params.requestId, 'requestId');
+  const summary = await call.services.requests.find(id);
+  const caller = call.principal.userId;
+  const allowed =
+    summary &&
+    (same(summary.requester.id, caller) ||
+      summary.approvers.some((a) => same(a.id, caller)) ||
+      call.principal.roles.includes(ADMIN_ROLE));
+  // The same answer for "absent" and "not yours": ids are not confirmed to strangers.
+  if (!summary || !allowed) {
+    throw new ApiError(404, 'REQUEST_NOT_FOUND', `No request ${id} that you can see.`);
+  }
+  return summary;
+}
+
+function requireAction(call: ApiCall, summary: RequestSummary, action: RequestAction): void {
+  if (availableActions(summary, call.principal.userId).includes(action)) return;
+  const mine = same(summary.requester.id, call.principal.userId);
+  throw new ApiError(
+    mine || action === RequestAction.Approve ? 409 : 403,
+    'ACTION_NOT_AVAILABLE',
+    `You cannot ${action.replace('-', ' ')} request ${summary.requestId} now: it is ${summary.state}.`,
+  );
+}
+
+async function raise(call: ApiCall, summary: RequestSummary, event: string, data: unknown) {
+  await df.getClient(call.context).raiseEvent(summary.instanceId, event, data);
+}
+
+/** POST requests: the caller asks for a key for themselves. */
+async function createRequest(call: ApiCall): Promise<HttpResponseInit> {
+  const body = await readBody(call.request, newRequestSchema);
+  const { services, principal } = call;
+  const settings = services.settings;
+  const className = body.keyClass ?? settings.defaultKeyClass;
+  const keyClass = settings.keyClasses.find((k) => k.name === className);
+  if (!keyClass) {
+    throw new ApiError(
+      400,
+      'UNKNOWN_KEY_CLASS',
+      `There is no key class "${className}"; choose one of ${settings.keyClasses.map((k) => k.name).join(', ')}.`,
+    );
+  }
+  const requestId = body.requestId ?? randomUUID();
+  const client = df.getClient(call.context);
+  if (!(await instanceExists(client, `courier-request-${requestId}`))) {
+    // One open request at a time: a second key while one is on its way is a mistake, or a
+    // lost key, which is reported (and replaced) on the open request itself.
+    const open = (await services.requests.listForRequester(principal.userId)).find(
+      (r) => !isFinished(r) && r.state !== RequestState.PinReleased,
+    );
+    if (open) {
+      throw new ApiError(
+        409,
+        'OPEN_REQUEST_EXISTS',
+        `You already have request ${open.requestId} (${open.state}); cancel it, or report its key lost, before asking for another.`,
+      );
+    }
+  }
+  const { started } = await startRequest(client, settings, {
+    requestId,
+    requester: actorOf(principal),
+    reason: body.reason,
+    keyClass,
+    ...(body.note ? { note: body.note } : {}),
+    ...(body.shippingAddress ? { shippingAddress: body.shippingAddress } : {}),
+  });
+  call.log.info('request-started', { requestId, started });
+  return json(
+    started ? 202 : 200,
+    { requestId, started },
+    { location: `/api/requests/${requestId}` },
+  );
+}
+
+/** GET requests/mine: the caller's own requests, newest first. */
+async function myRequests(call: ApiCall): Promise<HttpResponseInit> {
+  const mine = await call.services.requests.listForRequester(call.principal.userId);
+  return json(200, { requests: mine.map((s) => toRequestView(s, call.principal.userId)) });
+}
+
+/** GET approvals/pending: requests waiting for the caller's decision. */
+async function pendingApprovals(call: ApiCall): Promise<HttpResponseInit> {
+  const pending = await call.services.requests.listPendingFor(call.principal.userId);
+  return json(200, { requests: pending.map((s) => toRequestView(s, call.principal.userId)) });
+}
+
+/** GET requests/{requestId} */
+async function getRequest(call: ApiCall): Promise<HttpResponseInit> {
+  return json(200, toRequestView(await visibleRequest(call), call.principal.userId));
+}
+
+/** POST requests/{requestId}/decision: an approver approves or rejects. */
+async function decide(call: ApiCall): Promise<HttpResponseInit> {
+  const body = await readBody(call.request, decisionSchema);
+  const summary = await visibleRequest(call);
+  if (same(summary.requester.id, call.principal.userId)) {
+    throw new ApiError(403, 'SELF_APPROVAL', 'You cannot approve or reject your own request.');
+  }
+  requireAction(call, summary, RequestAction.Approve);
+  await raise(call, summary, RequestEvent.ApprovalDecision, {
+    approver: actorOf(call.principal),
+    approved: body.approved,
+    ...(body.comment ? { comment: body.comment } : {}),
+    at: new Date().toISOString(),
+  });
+  return json(202, {
+    requestId: summary.requestId,
+    decision: body.approved ? 'approved' : 'rejected',
+  });
+}
+
+/** POST requests/{requestId}/cancel: the requester withdraws (a registered key is revoked). */
+async function cancel(call: ApiCall): Promise<HttpResponseInit> {
+  const summary = await visibleRequest(call);
+  requireAction(call, summary, RequestAction.Cancel);
+  await raise(call, summary, RequestEvent.Cancel, {
+    by: actorOf(call.principal),
+    at: new Date().toISOString(),
+  });
+  return json(202, { requestId: summary.requestId, cancelling: true });
+}
+
+/**
+ * POST requests/{requestId}/delivery: the requester has the key in hand, and proves it with the
+ * last digits of its serial. Only then can the PIN be revealed.
+ */
+async function confirmDelivery(call: ApiCall): Promise<HttpResponseInit> {
+  const body = await readBody(call.request, deliverySchema);
+  const summary = await visibleRequest(call);
+  if (summary.deliveryConfirmedAt && same(summary.requester.id, call.principal.userId)) {
+    return json(200, { requestId: summary.requestId, deliveryConfirmed: true });
+  }
+  requireAction(call, summary, RequestAction.ConfirmDelivery);
+  const now = new Date().toISOString();
+  let matched = false;
+  const updated = await call.services.requests.applyRequesterStep(summary.requestId, (current) => {
+    if (current.deliveryConfirmedAt) return undefined;
+    const tries = current.wrongSerialAttempts ?? 0;
+    if (tries >= MAX_SERIAL_TRIES) {
+      throw new ApiError(
+        423,
+        'DELIVERY_LOCKED',
+        'Too many wrong serial numbers. Contact IT: they can check the key you received.',
+      );
+    }
+    // A key without a known serial (a model that does not report one) is confirmed as is.
+    matched =
+      current.serial === undefined || String(current.serial).endsWith(body.serialLastDigits);
+    return matched ? { deliveryConfirmedAt: now } : { wrongSerialAttempts: tries + 1 };
+  });
+  if (!updated.deliveryConfirmedAt) {
+    const left = MAX_SERIAL_TRIES - (updated.wrongSerialAttempts ?? 0);
+    throw new ApiError(
+      422,
+      'SERIAL_MISMATCH',
+      `Those digits do not match the serial of the key sent to you. Check the label on the key (${left} ${left === 1 ? 'try' : 'tries'} left).`,
+    );
+  }
+  if (matched) {
+    await raise(call, summary, RequestEvent.DeliveryConfirmed, {
+      by: actorOf(call.principal),
+      at: now,
+    });
+  }
+  return json(200, { requestId: summary.requestId, deliveryConfirmed: true });
+}
+
+/**
+ * POST requests/{requestId}/pin: the PIN, once, to the requester, after delivery was confirmed.
+ * The envelope is opened and destroyed in the same step; a second call gets 410.
+ */
+async function revealPin(call: ApiCall): Promise<HttpResponseInit> {
+  const summary = await visibleRequest(call);
+  if (summary.pinReleasedAt && same(summary.requester.id, call.principal.userId)) {
+    throw new ApiError(
+      410,
+      'ALREADY_RELEASED',
+      'The PIN was shown once already and is gone from the service. If you no longer have it, report the key lost to get a new one.',
+    );
+  }
+  requireAction(call, summary, RequestAction.RevealPin);
+  const { services } = call;
+  const content = await services.pins.takeForRelease(summary.requestId, (envelope) =>
+    openPin(envelope, summary.jobId, (kid, ciphertext) => services.pinKey.decrypt(kid, ciphertext)),
+  );
+  const now = new Date().toISOString();
+  await services.requests.applyRequesterStep(summary.requestId, () => ({ pinReleasedAt: now }));
+  await raise(call, summary, RequestEvent.PinReleased, {
+    by: actorOf(call.principal),
+    at: now,
+  });
+  // Logged without the PIN: the logger drops any field named pin, and none is passed.
+  call.log.info('pin-released', { requestId: summary.requestId });
+  return json(200, {
+    requestId: summary.requestId,
+    pin: content.pin,
+    mustChangeAtFirstUse: true,
+  });
+}
+
+/** POST requests/{requestId}/lost: the key is lost; its credential is deleted at once. */
+async function reportLost(call: ApiCall): Promise<HttpResponseInit> {
+  const body = await readBody(call.request, lostSchema);
+  const summary = await visibleRequest(call);
+  requireAction(call, summary, RequestAction.ReportLost);
+  const client = df.getClient(call.context);
+  const by = actorOf(call.principal);
+  if (!TERMINAL_STATES.has(summary.state)) {
+    await raise(call, summary, RequestEvent.LostKey, { by, at: new Date().toISOString() });
+  } else if (summary.methodId) {
+    const instanceId = lostKeyInstanceId(summary.requestId);
+    if (!(await instanceExists(client, instanceId))) {
+      await client.startNew(LOST_KEY_ORCHESTRATION, {
+        instanceId,
+        input: {
+          requestId: summary.requestId,
+          requester: by,
+          methodId: summary.methodId,
+          step: summary.step + 1,
+        },
+      });
+    }
+  }
+  let replacement: string | undefined;
+  if (body.replace) {
+    replacement = `${summary.requestId.slice(0, 27)}-r${summary.step}`.slice(0, 64);
+    await startRequest(client, call.services.settings, {
+      requestId: replacement,
+      requester: by,
+      reason: RequestReason.Lost,
+      keyClass: summary.keyClass,
+      replaces: summary.requestId,
+    });
+  }
+  return json(202, {
+    requestId: summary.requestId,
+    revoking: true,
+    ...(replacement ? { replacementRequestId: replacement } : {}),
+  });
+}
+
+/** Registers the requester's and approvers' API (the status API for the Teams parts). */
+export function registerRequestApi(): void {
+  const extraInputs = [df.input.durableClient()];
+  const route = (
+    name: string,
+    methods: ('GET' | 'POST')[],
+    path: string,
+    handler: (call: ApiCall) => Promise<HttpResponseInit>,
+  ) =>
+    app.http(name, {
+      methods,
+      route: path,
+      authLevel: 'anonymous',
+      extraInputs,
+      handler: api(access, handler),
+    });
+  route('requests-create', ['POST'], 'requests', createRequest);
+  route('requests-mine', ['GET'], 'requests/mine', myRequests);
+  route('approvals-pending', ['GET'], 'approvals/pending', pendingApprovals);
+  route('requests-get', ['GET'], 'requests/{requestId}', getRequest);
+  route('requests-decision', ['POST'], 'requests/{requestId}/decision', decide);
+  route('requests-cancel', ['POST'], 'requests/{requestId}/cancel', cancel);
+  route('requests-delivery', ['POST'], 'requests/{requestId}/delivery', confirmDelivery);
+  route('requests-pin', ['POST'], 'requests/{requestId}/pin', revealPin);
+  route('requests-lost', ['POST'], 'requests/{requestId}/lost', reportLost);
+}

@@ -1,0 +1,102 @@
+import { Agent } from 'node:https';
+import type { TokenCredential } from '@azure/core-auth';
+import { ManagedIdentityCredential } from '@azure/identity';
+import { GraphGateway } from '../core/graph/graph-gateway.ts';
+import { graphGatewayOptionsFromEnvironment } from '../core/graph/graph-settings.ts';
+import { TokenValidator } from './auth/token-validator.ts';
+import { courierSettingsFromEnvironment, type CourierSettings } from './config/courier-settings.ts';
+import { KeyVaultPinKey } from './pin/key-vault-pin-key.ts';
+import { LocalPinKey } from './pin/local-pin-key.ts';
+import type { PinKey } from './pin/pin-key.ts';
+import { PinVault } from './pin/pin-vault.ts';
+import { AuditTrail } from './store/audit-trail.ts';
+import { JobQueue } from './store/job-queue.ts';
+import { NotificationOutbox } from './store/notification-outbox.ts';
+import { openTable, type TableSettings } from './store/open-table.ts';
+import { RegistrationAttempts } from './store/registration-attempts.ts';
+import { RequestIndex } from './store/request-index.ts';
+
+/** Everything the app's functions use, built once per process from the app settings. */
+export interface CourierServices {
+  settings: CourierSettings;
+  graph: GraphGateway;
+  jobs: JobQueue;
+  audit: AuditTrail;
+  pins: PinVault;
+  pinKey: PinKey;
+  requests: RequestIndex;
+  outbox: NotificationOutbox;
+  attempts: RegistrationAttempts;
+  tokens: TokenValidator;
+}
+
+let building: Promise<CourierServices> | undefined;
+
+/**
+ * The services, built on first use. A failure (bad settings, storage unreachable) is not cached:
+ * the next call tries again, so a fixed setting or a storage that came up is picked up.
+ */
+export function courierServices(): Promise<CourierServices> {
+  if (!building) {
+    building = buildServices(process.env).catch((error: unknown) => {
+      building = undefined;
+      throw error;
+    });
+  }
+  return building;
+}
+
+export async function buildServices(env: NodeJS.ProcessEnv): Promise<CourierServices> {
+  const settings = courierSettingsFromEnvironment(env);
+  const graph = new GraphGateway(graphGatewayOptionsFromEnvironment(env));
+  // Azure resources other than Graph (tables, Key Vault) use the app's managed identity.
+  let identity: TokenCredential | undefined;
+  const managedIdentity = () =>
+    (identity ??=
+      settings.storage.kind === 'endpoint' && settings.storage.managedIdentityClientId
+        ? new ManagedIdentityCredential({ clientId: settings.storage.managedIdentityClientId })
+        : new ManagedIdentityCredential());
+  const table = (tableName: string): Promise<Awaited<ReturnType<typeof openTable>>> => {
+    const tableSettings: TableSettings = {
+      ...(settings.storage.kind === 'connection-string'
+        ? { tableName, connectionString: settings.storage.connectionString }
+        : { tableName, endpoint: settings.storage.endpoint, credential: managedIdentity() }),
+      ...(settings.caPem ? { caPem: settings.caPem } : {}),
+    };
+    return openTable(tableSettings);
+  };
+  const [jobs, audit, pins, requests, outbox, attempts] = await Promise.all([
+    table(settings.tables.jobs),
+    table(settings.tables.audit),
+    table(settings.tables.pins),
+    table(settings.tables.requests),
+    table(settings.tables.outbox),
+    table(settings.tables.attempts),
+  ]);
+  const pinKey: PinKey =
+    settings.pinKey.kind === 'key-vault'
+      ? await KeyVaultPinKey.open({
+          vaultUrl: settings.pinKey.vaultUrl,
+          keyName: settings.pinKey.keyName,
+          credential: managedIdentity(),
+        })
+      : await LocalPinKey.open({ path: settings.pinKey.path });
+  const tokens = new TokenValidator({
+    authorityHost: settings.authorityHost,
+    tenantId: settings.tenantId,
+    audiences: settings.apiAudiences,
+    ...(settings.caPem ? { agent: new Agent({ keepAlive: true, ca: settings.caPem }) } : {}),
+  });
+  return {
+    settings,
+    graph,
+    jobs: new JobQueue(jobs),
+    audit: new AuditTrail(audit),
+    pins: new PinVault(pins),
+    pinKey,
+    requests: new RequestIndex(requests),
+    outbox: new NotificationOutbox(outbox),
+    attempts: new RegistrationAttempts(attempts),
+    tokens,
+  };
+}

@@ -1,0 +1,15 @@
+import { app } from '@azure/functions';
+import { registerAdminApi } from './api/admin-api.ts';
+import { registerRequestApi } from './api/request-api.ts';
+import { registerStationApi } from './api/station-api.ts';
+import { registerWorkflow } from './workflow/register-workflow.ts';
+
+/**
+ * The functions app's one registration entry point (Azure Functions v4 programming model):
+ * the request workflow, the station API, the requesters' and approvers' API, and the admin API.
+ */
+app.setup({ enableHttpStream: false });
+registerWorkflow();
+registerStationApi();
+registerRequestApi();
+registerAdminApi();

@@ -1,0 +1,26 @@
+import type { RequestState } from '../../core/request/request-state.ts';
+
+/**
+ * The orchestration's custom status: where the request is, for the durable status API and for
+ * support. Never a secret: no PIN, no envelope, no challenge.
+ */
+export interface RequestStatus {
+  requestId: string;
+  state: RequestState;
+  keyClass: string;
+  /** Programming attempts so far (failed keys, lost stations, refused registrations). */
+  attempts: number;
+  approvers?: string[];
+  approvalDeadline?: string;
+  reminders?: number;
+  escalated?: boolean;
+  decidedBy?: string;
+  methodId?: string;
+  serial?: number;
+  pinChangeConfirmed?: boolean;
+  trackingNumber?: string;
+  deliveryDeadline?: string;
+  deliveryConfirmed?: boolean;
+  /** Why the request ended, when it has. */
+  reason?: string;
+}
