@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
@@ -16,6 +16,7 @@ afterAll(async () => {
 describe('the deployable functions app', () => {
   it('compiles to JavaScript that plain Node loads, registering every function', async () => {
     // Inside the repository, so the compiled modules resolve node_modules as deployed ones do.
+    await mkdir(join(REPOSITORY, '.courier'), { recursive: true });
     outDir = await mkdtemp(join(REPOSITORY, '.courier', 'build-'));
     await run(
       process.execPath,
