@@ -1,5 +1,5 @@
 import { mkdtemp, rm } from 'node:fs/promises';
-import { Agent, request as httpsRequest } from 'node:https';
+import { Agent } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -7,6 +7,7 @@ import type { RequestView } from '../core/request/request-view.ts';
 import { startLocalStack } from '../local/stack/start-local-stack.ts';
 import { loadTenantSeed } from '../local/tenant/seed/load-tenant-seed.ts';
 import { signIn } from '../test/functions/support/courier-stack.ts';
+import { httpsCall } from '../test/local/host/support/https-call.ts';
 
 export interface WorkflowBenchOptions {
   requests: number;
@@ -59,8 +60,16 @@ export async function runWorkflowBench({
   });
   // One keep-alive agent, as a real client (the Teams tab, the station) would use.
   const agent = new Agent({ keepAlive: true, maxSockets: concurrency, ca: stack.host.caPem });
+  const target = { url: stack.host.url, caPem: stack.host.caPem };
   const call = (token: string, method: string, path: string, body?: unknown) =>
-    request(new URL(`/api/${path}`, stack.host.url), agent, method, token, body);
+    httpsCall(target, method, `/api/${path}`, {
+      agent,
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+      headers: {
+        authorization: `Bearer ${token}`,
+        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+      },
+    });
   const reads: number[] = [];
   const read = async (token: string, requestId: string): Promise<RequestView | undefined> => {
     const started = performance.now();
@@ -124,45 +133,6 @@ export async function runWorkflowBench({
     await stack.close();
     await rm(stateDirectory, { recursive: true, force: true });
   }
-}
-
-function request(
-  url: URL,
-  agent: Agent,
-  method: string,
-  token: string,
-  body: unknown,
-): Promise<{ status: number; text: string; json<T>(): T }> {
-  const payload = body === undefined ? undefined : JSON.stringify(body);
-  return new Promise((resolve, reject) => {
-    const outgoing = httpsRequest(
-      url,
-      {
-        method,
-        agent,
-        headers: {
-          authorization: `Bearer ${token}`,
-          ...(payload === undefined
-            ? {}
-            : {
-                'content-type': 'application/json',
-                'content-length': String(Buffer.byteLength(payload)),
-              }),
-        },
-      },
-      (incoming) => {
-        const chunks: Buffer[] = [];
-        incoming.on('data', (chunk: Buffer) => chunks.push(chunk));
-        incoming.on('error', reject);
-        incoming.on('end', () => {
-          const text = Buffer.concat(chunks).toString('utf8');
-          resolve({ status: incoming.statusCode ?? 0, text, json: <T>() => JSON.parse(text) as T });
-        });
-      },
-    );
-    outgoing.on('error', reject);
-    outgoing.end(payload);
-  });
 }
 
 async function pool<T, R>(

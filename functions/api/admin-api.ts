@@ -1,12 +1,12 @@
 import { createHash } from 'node:crypto';
-import { app, type HttpResponseInit } from '@azure/functions';
+import type { HttpResponseInit } from '@azure/functions';
 import * as df from 'durable-functions';
 import { z } from 'zod';
 import { GraphError } from '../../core/graph/graph-error.ts';
 import { RequestReason } from '../../core/request/request-state.ts';
 import { startRequest } from '../workflow/start-request.ts';
 import { ApiError } from './api-error.ts';
-import { ADMIN_ROLE, api, json, readBody, validate, type ApiCall } from './http-api.ts';
+import { ADMIN_ROLE, json, readBody, registerRoutes, validate, type ApiCall } from './http-api.ts';
 import { toRequestView } from './to-request-view.ts';
 
 const access = { role: ADMIN_ROLE };
@@ -208,24 +208,9 @@ async function find(call: ApiCall): Promise<HttpResponseInit> {
 
 /** Registers the IT admins' API (app role Courier.Admin). */
 export function registerAdminApi(): void {
-  const extraInputs = [df.input.durableClient()];
-  app.http('admin-bulk-requests', {
-    methods: ['POST'],
-    route: 'admin/requests/bulk',
-    authLevel: 'anonymous',
-    extraInputs,
-    handler: api(access, bulkRequests),
-  });
-  app.http('admin-audit', {
-    methods: ['GET'],
-    route: 'admin/audit',
-    authLevel: 'anonymous',
-    handler: api(access, audit),
-  });
-  app.http('admin-find-request', {
-    methods: ['GET'],
-    route: 'admin/requests/find',
-    authLevel: 'anonymous',
-    handler: api(access, find),
-  });
+  registerRoutes(access, [
+    ['admin-bulk-requests', 'POST', 'admin/requests/bulk', bulkRequests],
+    ['admin-audit', 'GET', 'admin/audit', audit],
+    ['admin-find-request', 'GET', 'admin/requests/find', find],
+  ]);
 }

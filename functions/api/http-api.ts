@@ -1,4 +1,10 @@
-import type { HttpRequest, HttpResponseInit, InvocationContext } from '@azure/functions';
+import {
+  app,
+  type HttpRequest,
+  type HttpResponseInit,
+  type InvocationContext,
+} from '@azure/functions';
+import * as df from 'durable-functions';
 import type { z } from 'zod';
 import { GraphError } from '../../core/graph/graph-error.ts';
 import { PinEnvelopeError } from '../../core/pin-envelope/pin-envelope.ts';
@@ -8,7 +14,7 @@ import { requireRole } from '../auth/require-role.ts';
 import { requireScope } from '../auth/require-scope.ts';
 import { courierServices, type CourierServices } from '../courier-services.ts';
 import { ConfigurationError } from '../../core/graph/graph-settings.ts';
-import { courierLogger, type CourierLogger } from '../log/courier-logger.ts';
+import { invocationLogger, type CourierLogger } from '../log/courier-logger.ts';
 import { CourierError } from '../../core/courier-error.ts';
 import { ApiError } from './api-error.ts';
 
@@ -41,15 +47,7 @@ export function api(
   handler: (call: ApiCall) => Promise<HttpResponseInit>,
 ): (request: HttpRequest, context: InvocationContext) => Promise<HttpResponseInit> {
   return async (request, context) => {
-    const log = courierLogger(
-      (level, line) =>
-        level === 'error'
-          ? context.error(line)
-          : level === 'warn'
-            ? context.warn(line)
-            : context.log(line),
-      { function: context.functionName, invocationId: context.invocationId },
-    );
+    const log = invocationLogger(context);
     try {
       const services = await courierServices();
       const principal = await services.tokens.validateAuthorization(
@@ -63,6 +61,31 @@ export function api(
       return errorResponse(error, context, log);
     }
   };
+}
+
+/**
+ * Registers API routes: anonymous at the Functions level (each call checks its Entra token
+ * itself), all with the durable client binding, each wrapped by `api` with `access`.
+ */
+export function registerRoutes(
+  access: Access,
+  routes: [
+    name: string,
+    method: 'GET' | 'POST',
+    path: string,
+    handler: (call: ApiCall) => Promise<HttpResponseInit>,
+  ][],
+): void {
+  const extraInputs = [df.input.durableClient()];
+  for (const [name, method, path, handler] of routes) {
+    app.http(name, {
+      methods: [method],
+      route: path,
+      authLevel: 'anonymous',
+      extraInputs,
+      handler: api(access, handler),
+    });
+  }
 }
 
 export function json(status: number, body: unknown, headers: Record<string, string> = {}) {

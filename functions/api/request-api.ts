@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { app, type HttpResponseInit } from '@azure/functions';
+import type { HttpResponseInit } from '@azure/functions';
 import * as df from 'durable-functions';
 import { z } from 'zod';
 import { openPin } from '../../core/pin-envelope/pin-envelope.ts';
@@ -11,7 +11,15 @@ import { LOST_KEY_ORCHESTRATION, lostKeyInstanceId } from '../workflow/lost-key-
 import { RequestEvent } from '../workflow/request-events.ts';
 import { instanceExists, startRequest } from '../workflow/start-request.ts';
 import { ApiError } from './api-error.ts';
-import { ADMIN_ROLE, api, json, readBody, USER_SCOPE, validate, type ApiCall } from './http-api.ts';
+import {
+  ADMIN_ROLE,
+  json,
+  readBody,
+  registerRoutes,
+  USER_SCOPE,
+  validate,
+  type ApiCall,
+} from './http-api.ts';
 import { availableActions, toRequestView } from './to-request-view.ts';
 
 const access = { scope: USER_SCOPE };
@@ -304,27 +312,15 @@ async function reportLost(call: ApiCall): Promise<HttpResponseInit> {
 
 /** Registers the requester's and approvers' API (the status API for the Teams parts). */
 export function registerRequestApi(): void {
-  const extraInputs = [df.input.durableClient()];
-  const route = (
-    name: string,
-    methods: ('GET' | 'POST')[],
-    path: string,
-    handler: (call: ApiCall) => Promise<HttpResponseInit>,
-  ) =>
-    app.http(name, {
-      methods,
-      route: path,
-      authLevel: 'anonymous',
-      extraInputs,
-      handler: api(access, handler),
-    });
-  route('requests-create', ['POST'], 'requests', createRequest);
-  route('requests-mine', ['GET'], 'requests/mine', myRequests);
-  route('approvals-pending', ['GET'], 'approvals/pending', pendingApprovals);
-  route('requests-get', ['GET'], 'requests/{requestId}', getRequest);
-  route('requests-decision', ['POST'], 'requests/{requestId}/decision', decide);
-  route('requests-cancel', ['POST'], 'requests/{requestId}/cancel', cancel);
-  route('requests-delivery', ['POST'], 'requests/{requestId}/delivery', confirmDelivery);
-  route('requests-pin', ['POST'], 'requests/{requestId}/pin', revealPin);
-  route('requests-lost', ['POST'], 'requests/{requestId}/lost', reportLost);
+  registerRoutes(access, [
+    ['requests-create', 'POST', 'requests', createRequest],
+    ['requests-mine', 'GET', 'requests/mine', myRequests],
+    ['approvals-pending', 'GET', 'approvals/pending', pendingApprovals],
+    ['requests-get', 'GET', 'requests/{requestId}', getRequest],
+    ['requests-decision', 'POST', 'requests/{requestId}/decision', decide],
+    ['requests-cancel', 'POST', 'requests/{requestId}/cancel', cancel],
+    ['requests-delivery', 'POST', 'requests/{requestId}/delivery', confirmDelivery],
+    ['requests-pin', 'POST', 'requests/{requestId}/pin', revealPin],
+    ['requests-lost', 'POST', 'requests/{requestId}/lost', reportLost],
+  ]);
 }

@@ -1,4 +1,4 @@
-import { app, type HttpResponseInit } from '@azure/functions';
+import type { HttpResponseInit } from '@azure/functions';
 import * as df from 'durable-functions';
 import { z } from 'zod';
 import { meetsMinimumFirmware } from '../../core/request/key-class.ts';
@@ -17,7 +17,14 @@ import type { JobRecord } from '../store/job-record.ts';
 import { toStationJob } from '../store/station-job-view.ts';
 import { RequestEvent } from '../workflow/request-events.ts';
 import { ApiError } from './api-error.ts';
-import { api, json, readBody, STATION_ROLE, validate, type ApiCall } from './http-api.ts';
+import {
+  json,
+  readBody,
+  registerRoutes,
+  STATION_ROLE,
+  validate,
+  type ApiCall,
+} from './http-api.ts';
 import { sweepLostStations } from './sweep-lost-stations.ts';
 
 const access = { role: STATION_ROLE };
@@ -353,39 +360,22 @@ async function pinEnvelopeKey(call: ApiCall): Promise<HttpResponseInit> {
 
 /** Registers the station API's HTTP functions (DESIGN §3), all under /api/station. */
 export function registerStationApi(): void {
-  const extraInputs = [df.input.durableClient()];
-  const route = (
-    name: string,
-    methods: ('GET' | 'POST')[],
-    path: string,
-    handler: (call: ApiCall) => Promise<HttpResponseInit>,
-  ) =>
-    app.http(name, {
-      methods,
-      route: path,
-      authLevel: 'anonymous',
-      extraInputs,
-      handler: api(access, handler),
-    });
-  route('station-list-jobs', ['GET'], 'station/jobs', listJobs);
-  route('station-queue', ['GET'], 'station/queue', queue);
-  route('station-claim-next', ['POST'], 'station/claim-next', claim);
-  route('station-claim', ['POST'], 'station/jobs/{jobId}/claim', claim);
-  route('station-heartbeat', ['POST'], 'station/jobs/{jobId}/heartbeat', heartbeat);
-  route(
-    'station-creation-options',
-    ['POST'],
-    'station/jobs/{jobId}/creation-options',
-    creationOptions,
-  );
-  route('station-result', ['POST'], 'station/jobs/{jobId}/result', result);
-  route('station-failure', ['POST'], 'station/jobs/{jobId}/failure', failure);
-  route(
-    'station-pin-change-confirmed',
-    ['POST'],
-    'station/jobs/{jobId}/pin-change-confirmed',
-    pinChangeConfirmed,
-  );
-  route('station-shipment', ['POST'], 'station/jobs/{jobId}/shipment', shipment);
-  route('station-pin-envelope-key', ['GET'], 'station/pin-envelope-key', pinEnvelopeKey);
+  registerRoutes(access, [
+    ['station-list-jobs', 'GET', 'station/jobs', listJobs],
+    ['station-queue', 'GET', 'station/queue', queue],
+    ['station-claim-next', 'POST', 'station/claim-next', claim],
+    ['station-claim', 'POST', 'station/jobs/{jobId}/claim', claim],
+    ['station-heartbeat', 'POST', 'station/jobs/{jobId}/heartbeat', heartbeat],
+    ['station-creation-options', 'POST', 'station/jobs/{jobId}/creation-options', creationOptions],
+    ['station-result', 'POST', 'station/jobs/{jobId}/result', result],
+    ['station-failure', 'POST', 'station/jobs/{jobId}/failure', failure],
+    [
+      'station-pin-change-confirmed',
+      'POST',
+      'station/jobs/{jobId}/pin-change-confirmed',
+      pinChangeConfirmed,
+    ],
+    ['station-shipment', 'POST', 'station/jobs/{jobId}/shipment', shipment],
+    ['station-pin-envelope-key', 'GET', 'station/pin-envelope-key', pinEnvelopeKey],
+  ]);
 }

@@ -65,3 +65,22 @@ export function courierLogger(
     error: (event, fields = {}, error) => write('error', event, fields, error),
   };
 }
+
+/** The logger of one function invocation: JSON lines through the context, tagged with it. */
+export function invocationLogger(context: {
+  functionName: string;
+  invocationId: string;
+  log(line: string): void;
+  warn(line: string): void;
+  error(line: string): void;
+}): CourierLogger {
+  return courierLogger(
+    (level, line) =>
+      level === 'error'
+        ? context.error(line)
+        : level === 'warn'
+          ? context.warn(line)
+          : context.log(line),
+    { function: context.functionName, invocationId: context.invocationId },
+  );
+}

@@ -2,7 +2,7 @@ import type { TableClient } from '@azure/data-tables';
 import { z } from 'zod';
 import { pinEnvelopeSchema, type PinEnvelope } from '../../core/pin-envelope/pin-envelope.ts';
 import { tableKeySchema } from '../store/table-key.ts';
-import { tableStatus } from '../store/table-status.ts';
+import { storageFailure, tableStatus } from '../store/table-status.ts';
 import { PinVaultError } from './pin-vault-error.ts';
 
 /** Where a request's PIN is: never stored, sealed and waiting, released once, or destroyed. */
@@ -210,10 +210,11 @@ function raced(id: string): PinVaultError {
 }
 
 function storageError(cause: unknown, id: string): PinVaultError {
-  const status = tableStatus(cause);
   return new PinVaultError(
     'STORAGE',
-    `Table storage failed for the PIN entry of request ${id}${status === undefined ? '' : ` (HTTP ${status})`}.`,
-    { cause },
+    storageFailure(`keep the PIN entry of request ${id}`, cause),
+    {
+      cause,
+    },
   );
 }

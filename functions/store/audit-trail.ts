@@ -18,7 +18,7 @@ import {
 } from './audit-record.ts';
 import { AuditTrailError } from './audit-trail-error.ts';
 import { tableKeySchema } from './table-key.ts';
-import { tableStatus } from './table-status.ts';
+import { storageFailure, tableStatus } from './table-status.ts';
 
 export interface AuditTrailOptions {
   /** Milliseconds since the epoch, for `recordedAt`. */
@@ -254,10 +254,5 @@ function sameTransition(a: AuditRecord, b: AuditRecord): boolean {
 }
 
 function storageError(cause: unknown, action: string): AuditTrailError {
-  const status = tableStatus(cause);
-  return new AuditTrailError(
-    'STORAGE',
-    `Table storage failed to ${action}${status === undefined ? '' : ` (HTTP ${status})`}.`,
-    { cause },
-  );
+  return new AuditTrailError('STORAGE', storageFailure(action, cause), { cause });
 }

@@ -13,6 +13,21 @@ export const JOB_PARTITION = 'job';
 export const OPTION_CHUNK_UNITS = 32_000;
 export const MAX_OPTION_CHUNKS = 12;
 
+/** Members a job may lack, each stored as a column of its own when present. */
+const OPTIONAL_COLUMNS = [
+  'methodId',
+  'credentialId',
+  'aaguid',
+  'serial',
+  'carrier',
+  'trackingNumber',
+  'closeReason',
+  'registeredAt',
+  'pinChangeConfirmedAt',
+  'shippedAt',
+  'closedAt',
+] as const;
+
 export type JobEntity = Record<string, string | number | boolean> & {
   partitionKey: string;
   rowKey: string;
@@ -40,20 +55,7 @@ export function jobToEntity(record: JobRecord): JobEntity {
     entity.leaseExpiresAt = record.lease.expiresAt;
   }
   if (record.endedLease) entity.endedLease = JSON.stringify(record.endedLease);
-  const optional = [
-    'methodId',
-    'credentialId',
-    'aaguid',
-    'serial',
-    'carrier',
-    'trackingNumber',
-    'closeReason',
-    'registeredAt',
-    'pinChangeConfirmedAt',
-    'shippedAt',
-    'closedAt',
-  ] as const;
-  for (const name of optional) {
+  for (const name of OPTIONAL_COLUMNS) {
     const value = record[name];
     // Serials are stored as decimal text: a JSON number beyond 32 bits has no reliable table type.
     if (value !== undefined) entity[name] = typeof value === 'number' ? String(value) : value;
@@ -91,19 +93,7 @@ export function jobFromEntity(entity: Record<string, unknown>): JobRecord {
       };
     }
     if (text('endedLease') !== undefined) candidate.endedLease = JSON.parse(text('endedLease')!);
-    for (const name of [
-      'methodId',
-      'credentialId',
-      'aaguid',
-      'serial',
-      'carrier',
-      'trackingNumber',
-      'closeReason',
-      'registeredAt',
-      'pinChangeConfirmedAt',
-      'shippedAt',
-      'closedAt',
-    ]) {
+    for (const name of OPTIONAL_COLUMNS) {
       const value = entity[name];
       if (value === undefined || value === null) continue;
       candidate[name] = name === 'serial' && typeof value === 'string' ? Number(value) : value;

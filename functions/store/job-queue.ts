@@ -30,7 +30,7 @@ import {
   type Transition,
 } from './job-transitions.ts';
 import { tableKeySchema } from './table-key.ts';
-import { tableStatus } from './table-status.ts';
+import { storageFailure, tableStatus } from './table-status.ts';
 
 export interface JobQueueOptions {
   /** Milliseconds since the epoch; tests pass a manual clock to expire leases without waiting. */
@@ -344,10 +344,5 @@ function notFound(jobId: string): JobQueueError {
 }
 
 function storageError(cause: unknown, action: string): JobQueueError {
-  const status = tableStatus(cause);
-  return new JobQueueError(
-    'STORAGE',
-    `Table storage failed to ${action}${status === undefined ? '' : ` (HTTP ${status})`}.`,
-    { cause },
-  );
+  return new JobQueueError('STORAGE', storageFailure(action, cause), { cause });
 }

@@ -110,13 +110,7 @@ const leaseSchema = z.strictObject({
 });
 
 /** A stored job, checked on every read: storage is outside input like any other. */
-export const jobRecordSchema = z.strictObject({
-  jobId: tableKeySchema,
-  requestId: z.string().min(1).max(200),
-  instanceId: z.string().min(1).max(200),
-  keyClass: keyClassSchema,
-  recipient: jobRecipientSchema,
-  approvedAt: isoTime,
+export const jobRecordSchema = newJobSchema.extend({
   state: z.enum(JOB_STATES),
   attempts: z.number().int().nonnegative(),
   lease: leaseSchema.optional(),
@@ -127,7 +121,6 @@ export const jobRecordSchema = z.strictObject({
   serial: z.number().int().nonnegative().optional(),
   carrier: z.string().min(1).optional(),
   trackingNumber: z.string().min(1).optional(),
-  prefetchedOptions: prefetchedOptionsSchema.optional(),
   closeReason: z.string().optional(),
   enqueuedAt: isoTime,
   registeredAt: isoTime.optional(),

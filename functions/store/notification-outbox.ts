@@ -1,7 +1,7 @@
 import { odata, type TableClient } from '@azure/data-tables';
 import { z } from 'zod';
 import { CourierError } from '../../core/courier-error.ts';
-import { tableStatus } from './table-status.ts';
+import { storageFailure, tableStatus } from './table-status.ts';
 
 export type NotificationOutboxErrorCode = 'INVALID_INPUT' | 'CORRUPT_RECORD' | 'STORAGE';
 
@@ -148,10 +148,5 @@ function parse(body: unknown): Notification {
 }
 
 function storageError(cause: unknown, action: string): NotificationOutboxError {
-  const status = tableStatus(cause);
-  return new NotificationOutboxError(
-    'STORAGE',
-    `Table storage failed to ${action}${status === undefined ? '' : ` (HTTP ${status})`}.`,
-    { cause },
-  );
+  return new NotificationOutboxError('STORAGE', storageFailure(action, cause), { cause });
 }

@@ -6,7 +6,7 @@ import {
   type RegistrationOutcome,
 } from '../../core/station-api/station-api-schemas.ts';
 import { tableKeySchema } from './table-key.ts';
-import { tableStatus } from './table-status.ts';
+import { storageFailure, tableStatus } from './table-status.ts';
 
 export type RegistrationAttemptsErrorCode =
   'CONFLICT' | 'INVALID_INPUT' | 'CORRUPT_RECORD' | 'STORAGE';
@@ -155,10 +155,5 @@ function parse(value: unknown): RegistrationAttempt {
 }
 
 function storageError(cause: unknown, action: string): RegistrationAttemptsError {
-  const status = tableStatus(cause);
-  return new RegistrationAttemptsError(
-    'STORAGE',
-    `Table storage failed to ${action}${status === undefined ? '' : ` (HTTP ${status})`}.`,
-    { cause },
-  );
+  return new RegistrationAttemptsError('STORAGE', storageFailure(action, cause), { cause });
 }

@@ -4,7 +4,7 @@ import { keyClassSchema } from '../../core/request/key-class.ts';
 import { RequestReason, RequestState, TERMINAL_STATES } from '../../core/request/request-state.ts';
 import { CourierError } from '../../core/courier-error.ts';
 import { tableKeySchema } from './table-key.ts';
-import { tableStatus } from './table-status.ts';
+import { storageFailure, tableStatus } from './table-status.ts';
 
 export type RequestIndexErrorCode =
   'NOT_FOUND' | 'INVALID_INPUT' | 'CORRUPT_RECORD' | 'STORAGE' | 'CONFLICT';
@@ -315,10 +315,5 @@ function notFound(id: string): RequestIndexError {
 }
 
 function storageError(cause: unknown, action: string): RequestIndexError {
-  const status = tableStatus(cause);
-  return new RequestIndexError(
-    'STORAGE',
-    `Table storage failed to ${action}${status === undefined ? '' : ` (HTTP ${status})`}.`,
-    { cause },
-  );
+  return new RequestIndexError('STORAGE', storageFailure(action, cause), { cause });
 }

@@ -8,3 +8,9 @@ export function tableStatus(error: unknown): number | undefined {
   const status = (error as { statusCode?: unknown }).statusCode;
   return typeof status === 'number' ? status : undefined;
 }
+
+/** What a person reads about a failed table call: what was being done, and the HTTP status. */
+export function storageFailure(action: string, cause: unknown): string {
+  const status = tableStatus(cause);
+  return `Table storage failed to ${action}${status === undefined ? '' : ` (HTTP ${status})`}.`;
+}

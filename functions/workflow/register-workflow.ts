@@ -1,7 +1,7 @@
 import { app, type InvocationContext, type Timer } from '@azure/functions';
 import * as df from 'durable-functions';
 import { courierServices, type CourierServices } from '../courier-services.ts';
-import { courierLogger } from '../log/courier-logger.ts';
+import { invocationLogger } from '../log/courier-logger.ts';
 import { sweepLostStations } from '../api/sweep-lost-stations.ts';
 import { enqueueJob } from './activities/enqueue-job-activity.ts';
 import { prefetchOptions } from './activities/prefetch-options-activity.ts';
@@ -15,18 +15,6 @@ import { RequestActivity } from './request-activities.ts';
 import { RequestEvent } from './request-events.ts';
 import { REQUEST_ORCHESTRATION, requestOrchestration } from './request-orchestration.ts';
 
-function logFor(context: InvocationContext) {
-  return courierLogger(
-    (level, line) =>
-      level === 'error'
-        ? context.error(line)
-        : level === 'warn'
-          ? context.warn(line)
-          : context.log(line),
-    { function: context.functionName, invocationId: context.invocationId },
-  );
-}
-
 /** An activity: its input (built by our own orchestration) and the services. Failures are logged and rethrown for Durable to retry. */
 function activity<I, O>(
   name: string,
@@ -37,7 +25,7 @@ function activity<I, O>(
       try {
         return await run(input as I, await courierServices());
       } catch (error) {
-        logFor(context).warn('activity-failed', { activity: name, error });
+        invocationLogger(context).warn('activity-failed', { activity: name, error });
         throw error;
       }
     },
@@ -65,7 +53,7 @@ export function registerWorkflow(): void {
       const told = await sweepLostStations(await courierServices(), (job, event) =>
         client.raiseEvent(job.instanceId, RequestEvent.StationLost, event),
       );
-      if (told > 0) logFor(context).info('lost-stations', { told });
+      if (told > 0) invocationLogger(context).info('lost-stations', { told });
     },
   });
 }

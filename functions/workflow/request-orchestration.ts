@@ -610,12 +610,8 @@ class RequestFlow {
       const arrival = yield* this.raceUntil(beforeShipment, shipBy);
       if (arrival === TIMED_OUT) return yield* this.revoke(methodId, 'not-shipped');
       if (arrival.event === RequestEvent.LostKey || arrival.event === RequestEvent.Cancel) {
-        if (yield* this.requesterActed(arrival)) {
-          return yield* this.revoke(
-            methodId,
-            arrival.event === RequestEvent.LostKey ? 'lost' : 'cancelled',
-          );
-        }
+        const ended = yield* this.withdraw(arrival, methodId);
+        if (ended) return ended;
         continue;
       }
       const parsed = shippedSchema.safeParse(arrival.payload);
@@ -655,12 +651,8 @@ class RequestFlow {
         return yield* this.revoke(methodId, confirmed ? 'pin-not-revealed' : 'not-confirmed');
       }
       if (arrival.event === RequestEvent.LostKey || arrival.event === RequestEvent.Cancel) {
-        if (yield* this.requesterActed(arrival)) {
-          return yield* this.revoke(
-            methodId,
-            arrival.event === RequestEvent.LostKey ? 'lost' : 'cancelled',
-          );
-        }
+        const ended = yield* this.withdraw(arrival, methodId);
+        if (ended) return ended;
         continue;
       }
       const parsed = requesterActionSchema.safeParse(arrival.payload);
@@ -693,6 +685,15 @@ class RequestFlow {
   }
 
   // ── Helpers ────────────────────────────────────────────────────────────────────────────
+
+  /** A Cancel or LostKey from the requester revokes the key and ends the request. */
+  private *withdraw(arrival: Arrival, methodId: string): Flow<RequestResult | undefined> {
+    if (!(yield* this.requesterActed(arrival))) return undefined;
+    return yield* this.revoke(
+      methodId,
+      arrival.event === RequestEvent.LostKey ? 'lost' : 'cancelled',
+    );
+  }
 
   /**
    * True when a Cancel or LostKey event came from the requester. A forged one is recorded and

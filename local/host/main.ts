@@ -3,6 +3,7 @@ import { parseArgs } from 'node:util';
 import type { HostLogRecord } from './host-log.ts';
 import { CourierError } from '../../core/courier-error.ts';
 import { startLocalHost, type LocalHost, type LocalHostOptions } from './start-local-host.ts';
+import { err, fail, out } from '../command-line-output.ts';
 
 const USAGE = `node --import tsx local/host/main.ts ENTRY [options]
 
@@ -20,15 +21,6 @@ Prints the root URL, then the CA file to trust, then what it serves.
   --env NAME=VALUE   an app setting for this run (repeatable)
   --verbose          also print debug logs
   --help`;
-
-// The command line's own output; library code never writes to the console.
-const out = (line: string) => process.stdout.write(`${line}\n`);
-const err = (line: string) => process.stderr.write(`${line}\n`);
-
-function fail(message: string): never {
-  err(message);
-  process.exit(2);
-}
 
 function parse() {
   return parseArgs({

@@ -2,6 +2,7 @@ import { parseArgs } from 'node:util';
 import { CourierError } from '../../core/courier-error.ts';
 import type { HostLogRecord } from '../host/host-log.ts';
 import { startLocalStack, type LocalStackOptions } from './start-local-stack.ts';
+import { err, fail, out } from '../command-line-output.ts';
 
 const USAGE = `npm run host -- [options]
 
@@ -17,14 +18,6 @@ trust, then what it serves.
   --env NAME=VALUE  an app setting for this run (repeatable), e.g. COURIER_REMINDER_HOURS=1
   --verbose         also print the app's debug logs
   --help`;
-
-const out = (line: string) => process.stdout.write(`${line}\n`);
-const err = (line: string) => process.stderr.write(`${line}\n`);
-
-function fail(message: string): never {
-  err(message);
-  process.exit(2);
-}
 
 function port(text: string | undefined, name: string): number | undefined {
   if (text === undefined) return undefined;

@@ -2,6 +2,7 @@ import { parseArgs } from 'node:util';
 import { fileURLToPath } from 'node:url';
 import { LocalTenantError } from './local-tenant-error.ts';
 import { startLocalTenant, type LocalTenantOptions } from './start-local-tenant.ts';
+import { err, fail, out } from '../command-line-output.ts';
 
 const USAGE = `npm run tenant -- [options]
 
@@ -16,15 +17,6 @@ Starts the local Entra ID + Microsoft Graph tenant. Prints its root URL, then th
   --throttle R         throttle Graph to R requests per second (burst R)
   --no-controls        do not serve the test controls at /_courier/tenant
   --help`;
-
-// The command line's own output; library code never writes to the console.
-const out = (line: string) => process.stdout.write(`${line}\n`);
-const err = (line: string) => process.stderr.write(`${line}\n`);
-
-function fail(message: string): never {
-  err(message);
-  process.exit(2);
-}
 
 async function main(): Promise<void> {
   let values: ReturnType<typeof parse>['values'];

@@ -5,12 +5,8 @@ import { invokeFunction, type InvocationLogRecord } from '../invoke-function.ts'
 import type { FunctionApp } from '../load-function-app.ts';
 import type { RegisteredFunction } from '../registered-function.ts';
 import type { DurableClock } from './durable-clock.ts';
-import {
-  activityFailure,
-  orchestrationFailure,
-  orchestratorStateFrom,
-  taskResultJson,
-} from './durable-payloads.ts';
+import { activityFailure, taskResultJson } from './durable-payloads.ts';
+import { invokeOrchestrator } from './invoke-orchestrator.ts';
 import {
   TERMINAL_STATUSES,
   emptyShimState,
@@ -427,25 +423,11 @@ export class DurableEngine {
       );
       return;
     }
-    const outcome = await invokeFunction(this.#options.app, fn, {
-      inputData: [
-        { name: fn.triggerBindingName, data: { string: JSON.stringify(episode.binding()) } },
-      ],
-      log: (entry) => this.#appLog(entry, record.instanceId),
-    });
-    if (!outcome.ok) {
-      const failure = orchestrationFailure(outcome.error);
-      episode.applyFailure(failure.message, {
-        ...(failure.state ? { customStatus: failure.state.customStatus } : {}),
-        ...(failure.state?.failureDetails ? { failureDetails: failure.state.failureDetails } : {}),
-      });
-      return;
-    }
-    const state = orchestratorStateFrom(outcome.response.returnValue);
-    if (!state) {
-      episode.applyFailure('The orchestrator function returned no orchestration state.');
-      return;
-    }
+    const outcome = await invokeOrchestrator(this.#options.app, fn, episode, (entry) =>
+      this.#appLog(entry, record.instanceId),
+    );
+    if (!outcome.ok) return;
+    const { state } = outcome;
     try {
       episode.applyState(state);
     } catch (error) {
@@ -751,7 +733,8 @@ function awaitsFirstRun(record: InstanceRecord): boolean {
   );
 }
 
-function isJson(text: string): boolean {
+/** True when `text` is JSON (inputs and event data arrive as JSON text). */
+export function isJson(text: string): boolean {
   try {
     JSON.parse(text);
     return true;

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { DurableEngine } from './durable-engine.ts';
+import { isJson, type DurableEngine } from './durable-engine.ts';
 import { managementLinks, type DurableEndpoints } from './durable-client-input.ts';
 import { TERMINAL_STATUSES, type InstanceRecord, type RuntimeStatus } from './instance-record.ts';
 import { orchestrationStatusPayload } from './orchestration-status-payload.ts';
@@ -262,15 +262,6 @@ export class DurableHttpApi {
 /** ASP.NET's HttpError shape, as CreateErrorResponse writes it. */
 function error(status: number, message: string): DurableApiResponse {
   return { status, body: { Message: message } };
-}
-
-function isJson(text: string): boolean {
-  try {
-    JSON.parse(text);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 function booleanParameter(query: URLSearchParams, name: string): boolean | undefined {

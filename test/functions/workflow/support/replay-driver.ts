@@ -2,9 +2,9 @@ import * as df from 'durable-functions';
 import type { OrchestrationHandler } from 'durable-functions';
 import {
   activityFailure,
-  orchestrationFailure,
   orchestratorStateFrom,
 } from '../../../../local/host/durable/durable-payloads.ts';
+import { invokeOrchestrator } from '../../../../local/host/durable/invoke-orchestrator.ts';
 import {
   HistoryEventType,
   type HistoryEvent,
@@ -402,26 +402,12 @@ export class ReplayDriver {
     messages: InstanceMessage[],
   ): Promise<void> {
     const { app, fn } = this.#orchestrator;
-    const outcome = await invokeFunction(app, fn, {
-      inputData: [
-        { name: fn.triggerBindingName, data: { string: JSON.stringify(episode.binding()) } },
-      ],
-    });
+    const outcome = await invokeOrchestrator(app, fn, episode);
     if (!outcome.ok) {
-      const failure = orchestrationFailure(outcome.error);
-      this.#failure = failure.message;
-      episode.applyFailure(failure.message, {
-        ...(failure.state ? { customStatus: failure.state.customStatus } : {}),
-        ...(failure.state?.failureDetails ? { failureDetails: failure.state.failureDetails } : {}),
-      });
+      this.#failure = outcome.message;
       return;
     }
-    const state = orchestratorStateFrom(outcome.response.returnValue);
-    if (!state) {
-      this.#failure = 'The orchestrator function returned no orchestration state.';
-      episode.applyFailure(this.#failure);
-      return;
-    }
+    const { state } = outcome;
     this.#lastState = state;
     if (state.isDone) this.#leftOpenAtEnd = this.#openAfter(base, messages, state);
     try {

@@ -1,4 +1,4 @@
-import { request } from 'node:https';
+import { request, type Agent } from 'node:https';
 import type { IncomingHttpHeaders } from 'node:http';
 
 export interface CallResult {
@@ -13,7 +13,7 @@ export function httpsCall(
   target: { url: string; caPem: string },
   method: string,
   path: string,
-  options: { body?: string | Buffer; headers?: Record<string, string> } = {},
+  options: { body?: string | Buffer; headers?: Record<string, string>; agent?: Agent } = {},
 ): Promise<CallResult> {
   const url = new URL(path, target.url);
   return new Promise((resolve, reject) => {
@@ -22,7 +22,8 @@ export function httpsCall(
       {
         method,
         ca: target.caPem,
-        agent: false,
+        // A fresh connection per call unless the caller brings a keep-alive agent.
+        agent: options.agent ?? false,
         headers: {
           ...(options.body !== undefined
             ? { 'content-length': String(Buffer.byteLength(options.body)) }
