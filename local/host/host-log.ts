@@ -1,4 +1,5 @@
 import type { RpcLogLevel } from './functions-core-api.ts';
+import type { InvocationLogRecord } from './invoke-function.ts';
 
 export type HostLogLevel = 'debug' | 'info' | 'warn' | 'error';
 
@@ -32,4 +33,16 @@ export function hostLogLevel(level: RpcLogLevel): HostLogLevel {
     default:
       return 'error';
   }
+}
+
+/** Forwards an invocation's own log entries (the app's context.log, the library's) to `log`. */
+export function invocationLogTo(log: HostLog): (entry: InvocationLogRecord) => void {
+  return (entry) =>
+    log({
+      level: hostLogLevel(entry.level),
+      category: entry.category === 'user' ? 'user' : 'system',
+      message: entry.message,
+      functionName: entry.functionName,
+      invocationId: entry.invocationId,
+    });
 }

@@ -1,7 +1,7 @@
 import type { FunctionCallback, FunctionMetadata, RpcBindingInfo } from './functions-core-api.ts';
 
 /** What the host does with a function: serve it over HTTP, run it in Durable, or only list it. */
-export type FunctionKind = 'http' | 'orchestration' | 'activity' | 'entity' | 'other';
+export type FunctionKind = 'http' | 'orchestration' | 'activity' | 'entity' | 'timer' | 'other';
 
 export interface HttpTriggerSettings {
   /** The route template as registered, or undefined for the default (the function name). */
@@ -30,6 +30,7 @@ const KIND_BY_TRIGGER: Record<string, FunctionKind> = {
   orchestrationtrigger: 'orchestration',
   activitytrigger: 'activity',
   entitytrigger: 'entity',
+  timertrigger: 'timer',
 };
 
 /**

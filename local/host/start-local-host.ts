@@ -28,6 +28,7 @@ import { installFunctionsCoreSeam } from './install-functions-core-seam.ts';
 import { runHooks } from './invoke-function.ts';
 import { loadFunctionApp, type FunctionApp } from './load-function-app.ts';
 import { LocalHostError } from './local-host-error.ts';
+import { runTimerTriggers, type TimerTriggers } from './timer/run-timer-triggers.ts';
 import { readAppConfig, type AppConfig, type DurableBackend } from './read-app-config.ts';
 import type { FunctionKind } from './registered-function.ts';
 
@@ -259,6 +260,20 @@ export async function startLocalHost(options: LocalHostOptions): Promise<LocalHo
     throw error;
   }
 
+  let timerTriggers: TimerTriggers;
+  try {
+    timerTriggers = runTimerTriggers({
+      app,
+      durableClientInput: clientInput,
+      settings: (name) => process.env[name],
+      log,
+    });
+  } catch (error) {
+    await engine.close();
+    await closeServers();
+    restoreEnvironment();
+    throw error;
+  }
   const api = new DurableHttpApi(engine, endpoints);
   rpcState.api = api;
   const trigger = { app, origin: url, durableClientInput: clientInput, log };
@@ -306,6 +321,7 @@ export async function startLocalHost(options: LocalHostOptions): Promise<LocalHo
       closing ??= (async () => {
         state.serve = undefined;
         rpcState.api = undefined;
+        timerTriggers.stop();
         await closeServers();
         await engine.close();
         await runHooks(app, 'appTerminate', { hookData: {}, appHookData: app.appHookData }).catch(

@@ -95,6 +95,8 @@ async function main(): Promise<void> {
   const activities = host.functions.filter((f) => f.kind === 'activity').map((f) => f.name);
   err(`Orchestrations: ${orchestrations.join(', ')}`);
   err(`Activities: ${activities.join(', ')}`);
+  const timers = host.functions.filter((f) => f.kind === 'timer').map((f) => f.name);
+  err(`Timer triggers (wall-clock time): ${timers.join(', ')}`);
   err(`Trust the local CA: NODE_EXTRA_CA_CERTS=${host.caFile}. Stop with Ctrl+C.`);
   const stop = () => {
     void stack.close().then(() => process.exit(0));

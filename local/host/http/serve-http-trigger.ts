@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { hostLogLevel, type HostLog } from '../host-log.ts';
+import { invocationLogTo, type HostLog } from '../host-log.ts';
 import { invokeFunction } from '../invoke-function.ts';
 import type { FunctionApp } from '../load-function-app.ts';
 import type { RouteMatch } from './http-route-table.ts';
@@ -43,14 +43,7 @@ export async function serveHttpTrigger(
         data: { string: host.durableClientInput },
       })),
     ],
-    log: (entry) =>
-      host.log({
-        level: hostLogLevel(entry.level),
-        category: entry.category === 'user' ? 'user' : 'system',
-        message: entry.message,
-        functionName: entry.functionName,
-        invocationId: entry.invocationId,
-      }),
+    log: invocationLogTo(host.log),
   });
   if (!outcome.ok) {
     host.log({
