@@ -138,7 +138,7 @@ export async function runCtapBench(runs: number): Promise<void> {
   console.log(`ctap: per-key sequence, median of ${runs} runs each, zero-latency software key`);
   console.log(`  in-memory (this stack)          ${median(memory).toFixed(2)} ms`);
   console.log(`  UDP (this stack)                ${oursUdp.toFixed(2)} ms`);
-  console.log(`  UDP (python-fido2 ${pythonVersion.padEnd(6)})        ${pythonUdp.toFixed(2)} ms`);
+  console.log(`  ${`UDP (python-fido2 ${pythonVersion})`.padEnd(32)}${pythonUdp.toFixed(2)} ms`);
   console.log(
     `  ratio ours/python-fido2 (UDP)   ${ratio.toFixed(3)}   target ≤ 1.0: ${ratio <= 1 ? 'met' : 'NOT met'}`,
   );
