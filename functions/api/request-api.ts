@@ -199,6 +199,14 @@ async function confirmDelivery(call: ApiCall): Promise<HttpResponseInit> {
   const body = await readBody(call.request, deliverySchema);
   const summary = await visibleRequest(call);
   if (summary.deliveryConfirmedAt && same(summary.requester.id, call.principal.userId)) {
+    // A repeat, perhaps after the first call failed to reach the workflow: tell it again (the
+    // workflow takes the first and leaves the rest unread).
+    if (summary.state === RequestState.Shipped) {
+      await raise(call, summary, RequestEvent.DeliveryConfirmed, {
+        by: actorOf(call.principal),
+        at: summary.deliveryConfirmedAt,
+      });
+    }
     return json(200, { requestId: summary.requestId, deliveryConfirmed: true });
   }
   requireAction(call, summary, RequestAction.ConfirmDelivery);
@@ -243,6 +251,13 @@ async function confirmDelivery(call: ApiCall): Promise<HttpResponseInit> {
 async function revealPin(call: ApiCall): Promise<HttpResponseInit> {
   const summary = await visibleRequest(call);
   if (summary.pinReleasedAt && same(summary.requester.id, call.principal.userId)) {
+    if (summary.state === RequestState.Shipped) {
+      // The release reached the requester but perhaps not the workflow: tell it again.
+      await raise(call, summary, RequestEvent.PinReleased, {
+        by: actorOf(call.principal),
+        at: summary.pinReleasedAt,
+      });
+    }
     throw new ApiError(
       410,
       'ALREADY_RELEASED',
@@ -255,11 +270,14 @@ async function revealPin(call: ApiCall): Promise<HttpResponseInit> {
     openPin(envelope, summary.jobId, (kid, ciphertext) => services.pinKey.decrypt(kid, ciphertext)),
   );
   const now = new Date().toISOString();
-  await services.requests.applyRequesterStep(summary.requestId, () => ({ pinReleasedAt: now }));
-  await raise(call, summary, RequestEvent.PinReleased, {
-    by: actorOf(call.principal),
-    at: now,
-  });
+  // From here the ciphertext is gone: the PIN goes to the requester even if recording the
+  // release fails. A later call (410) or status read repeats what did not get through.
+  try {
+    await services.requests.applyRequesterStep(summary.requestId, () => ({ pinReleasedAt: now }));
+    await raise(call, summary, RequestEvent.PinReleased, { by: actorOf(call.principal), at: now });
+  } catch (error) {
+    call.log.error('pin-release-not-recorded', { requestId: summary.requestId }, error);
+  }
   // Logged without the PIN: the logger drops any field named pin, and none is passed.
   call.log.info('pin-released', { requestId: summary.requestId });
   return json(200, {
