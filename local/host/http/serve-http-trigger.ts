@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { invocationLogTo, type HostLog } from '../host-log.ts';
-import { invokeFunction } from '../invoke-function.ts';
+import type { HostLog } from '../host-log.ts';
+import { invokeTrigger } from '../invoke-trigger.ts';
 import type { FunctionApp } from '../load-function-app.ts';
 import type { RouteMatch } from './http-route-table.ts';
 import { readRequestBody } from './read-request-body.ts';
@@ -32,28 +32,10 @@ export async function serveHttpTrigger(
     return;
   }
   const fn = matched.route.fn;
-  const outcome = await invokeFunction(host.app, fn, {
-    inputData: [
-      {
-        name: fn.triggerBindingName,
-        data: { http: toRpcHttpRequest(incoming, body, host.origin, matched.params) },
-      },
-      ...fn.durableClientBindings.map((name) => ({
-        name,
-        data: { string: host.durableClientInput },
-      })),
-    ],
-    log: invocationLogTo(host.log),
+  const outcome = await invokeTrigger(host, fn, {
+    http: toRpcHttpRequest(incoming, body, host.origin, matched.params),
   });
   if (!outcome.ok) {
-    host.log({
-      level: 'error',
-      category: 'host',
-      message: `Executed '${fn.name}' (Failed, Id=${outcome.invocationId}).`,
-      functionName: fn.name,
-      invocationId: outcome.invocationId,
-      error: outcome.error,
-    });
     outgoing.writeHead(500, { 'Content-Length': '0' }).end();
     return;
   }

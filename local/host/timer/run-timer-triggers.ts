@@ -1,5 +1,5 @@
-import { invocationLogTo, type HostLog } from '../host-log.ts';
-import { invokeFunction } from '../invoke-function.ts';
+import type { HostLog } from '../host-log.ts';
+import { invokeTrigger } from '../invoke-trigger.ts';
 import type { FunctionApp } from '../load-function-app.ts';
 import type { RegisteredFunction } from '../registered-function.ts';
 import { parseTimerSchedule, type TimerSchedule } from './timer-schedule.ts';
@@ -108,24 +108,5 @@ async function invoke(
     // Late by more than a second counts as past due, as when a host resumes after downtime.
     IsPastDue: Date.now() - due > 1000,
   };
-  const outcome = await invokeFunction(host.app, fn, {
-    inputData: [
-      { name: fn.triggerBindingName, data: { json: JSON.stringify(info) } },
-      ...fn.durableClientBindings.map((name) => ({
-        name,
-        data: { string: host.durableClientInput },
-      })),
-    ],
-    log: invocationLogTo(host.log),
-  });
-  if (!outcome.ok) {
-    host.log({
-      level: 'error',
-      category: 'host',
-      message: `Executed '${fn.name}' (Failed, Id=${outcome.invocationId}).`,
-      functionName: fn.name,
-      invocationId: outcome.invocationId,
-      error: outcome.error,
-    });
-  }
+  await invokeTrigger(host, fn, { json: JSON.stringify(info) });
 }
