@@ -1,8 +1,6 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createGraphCredential } from '../core/graph/graph-credential.ts';
-import { GraphGateway } from '../core/graph/graph-gateway.ts';
 import { loadTenantSeed } from '../local/tenant/seed/load-tenant-seed.ts';
 import { startLocalTenant } from '../local/tenant/start-local-tenant.ts';
 import {
@@ -11,11 +9,8 @@ import {
   type GraphCreationOptions,
   type SoftwareKey,
 } from '../test/local/support/software-key-registration.ts';
+import { tenantGateway } from '../test/support/tenant-gateway.ts';
 
-const FUNCTIONS_APP = {
-  clientId: '514ca42c-6f82-49ac-8b72-316d556237e4',
-  secret: 'local-tenant-only~functions-app-secret',
-};
 const WORKERS = 16;
 
 export interface GraphBenchOptions {
@@ -59,17 +54,7 @@ export async function runGraphBench({ users, rate }: GraphBenchOptions): Promise
     throttle: { capacity: rate, refillPerSecond: rate },
   });
   let retries = 0;
-  const gateway = new GraphGateway({
-    credential: createGraphCredential({
-      kind: 'client-secret',
-      tenantId: tenant.tenantId,
-      clientId: FUNCTIONS_APP.clientId,
-      clientSecret: FUNCTIONS_APP.secret,
-      authorityHost: tenant.url,
-      caPem: tenant.caPem,
-    }),
-    baseUrl: tenant.url,
-    caPem: tenant.caPem,
+  const gateway = tenantGateway(tenant, {
     retry: { deadlineMs: 600_000, maxAttempts: 50 },
     observer: { onRetry: () => retries++ },
   });

@@ -12,6 +12,24 @@ export function caught<E extends Error>(
   } catch (error) {
     thrown = error;
   }
+  return ofType(type, thrown);
+}
+
+/** The async twin of `caught`: awaits `promise` and returns its rejection, checking the class. */
+export async function rejection<E extends Error>(
+  type: abstract new (...args: never[]) => E,
+  promise: Promise<unknown>,
+): Promise<E> {
+  let thrown: unknown;
+  try {
+    await promise;
+  } catch (error) {
+    thrown = error;
+  }
+  return ofType(type, thrown);
+}
+
+function ofType<E extends Error>(type: abstract new (...args: never[]) => E, thrown: unknown): E {
   if (thrown instanceof type) return thrown;
   throw new Error(
     thrown === undefined

@@ -3,7 +3,7 @@ import { decodeProtectedHeader, errors as joseErrors, jwtVerify } from 'jose';
 import type { Directory } from '../directory.ts';
 import type { SeedApplication } from '../seed/tenant-seed.ts';
 import type { GrantStore } from './grant-store.ts';
-import { OAuthError } from './oauth-error.ts';
+import { missingParameter, OAuthError } from './oauth-error.ts';
 import type { ClientAuthenticationLevel } from './token-issuer.ts';
 
 const JWT_BEARER = 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer';
@@ -39,11 +39,7 @@ export async function authenticateClient(
   }
   const clientId = form.get('client_id') ?? basicId;
   if (!clientId) {
-    throw new OAuthError(
-      'invalid_request',
-      900144,
-      "The request body must contain the following parameter: 'client_id'.",
-    );
+    throw missingParameter('client_id');
   }
   const client = context.directory.findApplication(clientId);
   if (!client) {

@@ -11,7 +11,12 @@ import type { SeedApplication } from '../seed/tenant-seed.ts';
 import { signingJwk, type SigningKey } from '../tenant-keys.ts';
 import { authenticateClient } from './authenticate-client.ts';
 import type { GrantStore } from './grant-store.ts';
-import { OAuthError, oauthErrorResponse } from './oauth-error.ts';
+import {
+  malformedGrant,
+  OAuthError,
+  oauthErrorResponse,
+  requiredParameter,
+} from './oauth-error.ts';
 import { openIdConfiguration } from './openid-configuration.ts';
 import {
   applicationGrant,
@@ -153,14 +158,7 @@ export class EntraEndpoints {
       );
     }
     const form = new URLSearchParams(request.body.toString('utf8'));
-    const grantType = form.get('grant_type');
-    if (!grantType) {
-      throw new OAuthError(
-        'invalid_request',
-        900144,
-        "The request body must contain the following parameter: 'grant_type'.",
-      );
-    }
+    const grantType = requiredParameter(form, 'grant_type');
     const { client, level } = await authenticateClient(form, header(request, 'authorization'), {
       directory: this.settings.directory,
       grants: this.settings.grants,
@@ -220,14 +218,7 @@ export class EntraEndpoints {
     level: ClientAuthenticationLevel,
     form: URLSearchParams,
   ): Promise<TenantResponse> {
-    const code = form.get('device_code');
-    if (!code) {
-      throw new OAuthError(
-        'invalid_request',
-        900144,
-        "The request body must contain the following parameter: 'device_code'.",
-      );
-    }
+    const code = requiredParameter(form, 'device_code');
     const grant = this.settings.grants.deviceCode(code);
     if (!grant || grant.clientId !== client.clientId) {
       throw new OAuthError('invalid_grant', 70000, 'Provided grant is invalid or malformed.');
@@ -266,21 +257,10 @@ export class EntraEndpoints {
     level: ClientAuthenticationLevel,
     form: URLSearchParams,
   ): Promise<TenantResponse> {
-    const code = form.get('code');
-    if (!code) {
-      throw new OAuthError(
-        'invalid_request',
-        900144,
-        "The request body must contain the following parameter: 'code'.",
-      );
-    }
+    const code = requiredParameter(form, 'code');
     const grant = this.settings.grants.code(code);
     if (!grant || grant.clientId !== client.clientId) {
-      throw new OAuthError(
-        'invalid_grant',
-        9002313,
-        'Invalid request. Request is malformed or invalid.',
-      );
+      throw malformedGrant();
     }
     if (grant.redeemed) {
       throw new OAuthError(
@@ -336,21 +316,10 @@ export class EntraEndpoints {
     level: ClientAuthenticationLevel,
     form: URLSearchParams,
   ): Promise<TenantResponse> {
-    const token = form.get('refresh_token');
-    if (!token) {
-      throw new OAuthError(
-        'invalid_request',
-        900144,
-        "The request body must contain the following parameter: 'refresh_token'.",
-      );
-    }
+    const token = requiredParameter(form, 'refresh_token');
     const grant = this.settings.grants.redeemRefreshToken(token);
     if (!grant || grant.clientId !== client.clientId) {
-      throw new OAuthError(
-        'invalid_grant',
-        9002313,
-        'Invalid request. Request is malformed or invalid.',
-      );
+      throw malformedGrant();
     }
     if (grant.expiresAt <= this.settings.clock()) {
       throw new OAuthError(

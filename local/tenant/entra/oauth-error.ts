@@ -32,6 +32,31 @@ export class OAuthError extends CourierError<OAuthErrorCode> {
   }
 }
 
+/** Entra's AADSTS900144 for a request body without a parameter it needs. */
+export function missingParameter(name: string): OAuthError {
+  return new OAuthError(
+    'invalid_request',
+    900144,
+    `The request body must contain the following parameter: '${name}'.`,
+  );
+}
+
+/** A form parameter the request must carry, or AADSTS900144 naming it. */
+export function requiredParameter(form: URLSearchParams, name: string): string {
+  const value = form.get(name);
+  if (!value) throw missingParameter(name);
+  return value;
+}
+
+/** Entra's AADSTS9002313 for a grant (code, refresh token) that is unknown or not the client's. */
+export function malformedGrant(): OAuthError {
+  return new OAuthError(
+    'invalid_grant',
+    9002313,
+    'Invalid request. Request is malformed or invalid.',
+  );
+}
+
 export function oauthErrorResponse(
   error: OAuthError,
   request: TenantRequest,

@@ -1,6 +1,6 @@
 import type { Directory, DirectoryUser, Resource } from '../directory.ts';
 import type { SeedApplication } from '../seed/tenant-seed.ts';
-import { OAuthError } from './oauth-error.ts';
+import { missingParameter, OAuthError } from './oauth-error.ts';
 
 /** The OpenID Connect scopes, which ask for an id token or refresh token, never for a resource. */
 export const OIDC_SCOPES = ['openid', 'profile', 'email', 'offline_access'] as const;
@@ -20,11 +20,7 @@ export interface RequestedScopes {
 export function parseScopes(scope: string | undefined, directory: Directory): RequestedScopes {
   const parts = (scope ?? '').split(/\s+/).filter((s) => s.length > 0);
   if (parts.length === 0) {
-    throw new OAuthError(
-      'invalid_request',
-      900144,
-      "The request body must contain the following parameter: 'scope'.",
-    );
+    throw missingParameter('scope');
   }
   const oidc = parts.filter((p) => (OIDC_SCOPES as readonly string[]).includes(p));
   let resource: Resource | undefined;

@@ -53,12 +53,7 @@ export class TokenIssuer {
   ): Promise<IssuedToken> {
     const servicePrincipal = this.directory.servicePrincipalId(client.clientId);
     return this.sign({
-      aud: resource.audience,
-      ...this.common(),
-      azp: client.clientId,
-      azpacr: level,
-      // Graph's own tokens are v1.0 and carry appid/appidacr; clients that read those find them.
-      ...(resource.kind === 'graph' ? { appid: client.clientId, appidacr: level } : {}),
+      ...this.clientClaims(client, resource, level),
       idtyp: 'app',
       oid: servicePrincipal,
       rh: opaque(),
@@ -68,6 +63,22 @@ export class TokenIssuer {
       uti: opaque(16),
       ver: '2.0',
     });
+  }
+
+  /** What every access token says of its audience and of the client that asked for it. */
+  private clientClaims(
+    client: SeedApplication,
+    resource: Resource,
+    level: ClientAuthenticationLevel,
+  ): Record<string, unknown> {
+    return {
+      aud: resource.audience,
+      ...this.common(),
+      azp: client.clientId,
+      azpacr: level,
+      // Graph's own tokens are v1.0 and carry appid/appidacr; clients that read those find them.
+      ...(resource.kind === 'graph' ? { appid: client.clientId, appidacr: level } : {}),
+    };
   }
 
   /** A delegated token: the signed-in user, with the scopes granted (scp) and app roles (roles). */
@@ -80,11 +91,7 @@ export class TokenIssuer {
     sessionId: string,
   ): Promise<IssuedToken> {
     return this.sign({
-      aud: resource.audience,
-      ...this.common(),
-      azp: client.clientId,
-      azpacr: level,
-      ...(resource.kind === 'graph' ? { appid: client.clientId, appidacr: level } : {}),
+      ...this.clientClaims(client, resource, level),
       idtyp: 'user',
       name: user.displayName,
       oid: user.id,

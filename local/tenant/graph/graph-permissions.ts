@@ -1,3 +1,15 @@
+const TEAMS_APP_WRITE = [
+  'TeamsAppInstallation.ReadWriteSelfForUser.All',
+  'TeamsAppInstallation.ReadWriteAndConsentSelfForUser.All',
+  'TeamsAppInstallation.ReadWriteForUser.All',
+  'TeamsAppInstallation.ReadWriteAndConsentForUser.All',
+] as const;
+const TEAMS_APP_READ = [
+  'TeamsAppInstallation.ReadSelfForUser.All',
+  'TeamsAppInstallation.ReadForUser.All',
+  ...TEAMS_APP_WRITE,
+] as const;
+
 /**
  * Which Graph permissions allow which operation: the least-privileged one first, then the
  * higher-privileged ones Microsoft's permission tables list for the same call. An application
@@ -31,31 +43,9 @@ export const GraphPermission = {
     'Policy.Read.AuthenticationMethod',
     'Policy.ReadWrite.AuthenticationMethod',
   ],
-  installTeamsApp: [
-    'TeamsAppInstallation.ReadWriteSelfForUser.All',
-    'TeamsAppInstallation.ReadWriteAndConsentSelfForUser.All',
-    'TeamsAppInstallation.ReadWriteForUser.All',
-    'TeamsAppInstallation.ReadWriteAndConsentForUser.All',
-  ],
-  readTeamsApps: [
-    'TeamsAppInstallation.ReadSelfForUser.All',
-    'TeamsAppInstallation.ReadForUser.All',
-    'TeamsAppInstallation.ReadWriteSelfForUser.All',
-    'TeamsAppInstallation.ReadWriteAndConsentSelfForUser.All',
-    'TeamsAppInstallation.ReadWriteForUser.All',
-    'TeamsAppInstallation.ReadWriteAndConsentForUser.All',
-  ],
-  readChat: [
-    'TeamsAppInstallation.ReadSelfForUser.All',
-    'TeamsAppInstallation.ReadForUser.All',
-    'TeamsAppInstallation.ReadWriteSelfForUser.All',
-    'TeamsAppInstallation.ReadWriteAndConsentSelfForUser.All',
-    'TeamsAppInstallation.ReadWriteForUser.All',
-    'TeamsAppInstallation.ReadWriteAndConsentForUser.All',
-    'Chat.ReadBasic.All',
-    'Chat.Read.All',
-    'Chat.ReadWrite.All',
-  ],
+  installTeamsApp: TEAMS_APP_WRITE,
+  readTeamsApps: TEAMS_APP_READ,
+  readChat: [...TEAMS_APP_READ, 'Chat.ReadBasic.All', 'Chat.Read.All', 'Chat.ReadWrite.All'],
 } as const satisfies Record<string, readonly string[]>;
 
 export type GraphOperationPermission = keyof typeof GraphPermission;

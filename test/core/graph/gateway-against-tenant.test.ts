@@ -3,11 +3,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { decodeCreationOptions } from '../../../core/graph/decode-creation-options.ts';
-import { createGraphCredential } from '../../../core/graph/graph-credential.ts';
-import type { GraphError } from '../../../core/graph/graph-error.ts';
-import { GraphGateway, type GraphGatewayOptions } from '../../../core/graph/graph-gateway.ts';
+import { GraphError } from '../../../core/graph/graph-error.ts';
+import { rejection } from '../../support/caught.ts';
+import type { GraphGateway, GraphGatewayOptions } from '../../../core/graph/graph-gateway.ts';
 import { loadTenantSeed } from '../../../local/tenant/seed/load-tenant-seed.ts';
 import { startLocalTenant, type LocalTenant } from '../../../local/tenant/start-local-tenant.ts';
+import { tenantGateway } from '../../support/tenant-gateway.ts';
 import { issueAttestationIdentity } from '../../../station/virtual-key/attestation-authority.ts';
 import { VIRTUAL_KEY_AAGUID } from '../../../station/virtual-key/virtual-key.ts';
 import {
@@ -16,10 +17,6 @@ import {
   type GraphCreationOptions,
 } from '../../local/support/software-key-registration.ts';
 
-const FUNCTIONS_APP = {
-  clientId: '514ca42c-6f82-49ac-8b72-316d556237e4',
-  secret: 'local-tenant-only~functions-app-secret',
-};
 const FALLBACK_APPROVERS = '715fa8bf-b1d3-4c74-afd3-91e0654f74da';
 /** The catalog id of the Passkey Courier Teams app in the demo organisation. */
 const PASSKEY_COURIER_TEAMS_APP = '08157b45-1f7c-4c5b-9e08-b1411fb757a7';
@@ -28,28 +25,11 @@ let tenant: LocalTenant;
 let now = Date.parse('2026-11-28T12:00:00Z');
 
 function gateway(options: Partial<GraphGatewayOptions> = {}): GraphGateway {
-  return new GraphGateway({
-    credential: createGraphCredential({
-      kind: 'client-secret',
-      tenantId: tenant.tenantId,
-      clientId: FUNCTIONS_APP.clientId,
-      clientSecret: FUNCTIONS_APP.secret,
-      authorityHost: tenant.url,
-      caPem: tenant.caPem,
-    }),
-    baseUrl: tenant.url,
-    caPem: tenant.caPem,
-    ...options,
-  });
+  return tenantGateway(tenant, options);
 }
 
-async function failure(promise: Promise<unknown>): Promise<GraphError> {
-  try {
-    await promise;
-  } catch (error) {
-    return error as GraphError;
-  }
-  throw new Error('expected a failure');
+function failure(promise: Promise<unknown>): Promise<GraphError> {
+  return rejection(GraphError, promise);
 }
 
 /** A real credential from a software key, made from options the gateway fetched. */
@@ -208,18 +188,7 @@ describe('the gateway against the local tenant', () => {
       tlsDirectory: mkdtempSync(join(tmpdir(), 'courier-gw-tls-')),
       throttle: { capacity: 2, refillPerSecond: 20 },
     });
-    const client = new GraphGateway({
-      credential: createGraphCredential({
-        kind: 'client-secret',
-        tenantId: throttled.tenantId,
-        clientId: FUNCTIONS_APP.clientId,
-        clientSecret: FUNCTIONS_APP.secret,
-        authorityHost: throttled.url,
-        caPem: throttled.caPem,
-      }),
-      baseUrl: throttled.url,
-      caPem: throttled.caPem,
-    });
+    const client = tenantGateway(throttled);
     const users = await Promise.all(
       [
         'sofia.marin@fabrikam.example',
@@ -265,19 +234,7 @@ describe('the gateway against tenants that refuse more', () => {
       tlsDirectory: mkdtempSync(join(tmpdir(), 'courier-gw-tls-')),
       seed,
     });
-    const client = new GraphGateway({
-      credential: createGraphCredential({
-        kind: 'client-secret',
-        tenantId: custom.tenantId,
-        clientId: FUNCTIONS_APP.clientId,
-        clientSecret: FUNCTIONS_APP.secret,
-        authorityHost: custom.url,
-        caPem: custom.caPem,
-      }),
-      baseUrl: custom.url,
-      caPem: custom.caPem,
-      retry: { deadlineMs: 1_500 },
-    });
+    const client = tenantGateway(custom, { retry: { deadlineMs: 1_500 } });
     return { custom, client };
   }
 

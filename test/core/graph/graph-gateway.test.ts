@@ -1,7 +1,8 @@
 import type { AccessToken, TokenCredential } from '@azure/core-auth';
 import { describe, expect, it } from 'vitest';
 import { encodeBase64Url } from '../../../core/webauthn/base64url.ts';
-import type { GraphError } from '../../../core/graph/graph-error.ts';
+import { GraphError } from '../../../core/graph/graph-error.ts';
+import { rejection } from '../../support/caught.ts';
 import { GraphGateway, type CreationOptionsSettings } from '../../../core/graph/graph-gateway.ts';
 import {
   graphErrorBody,
@@ -89,13 +90,8 @@ function setUp(
   return { client, graph, clock };
 }
 
-async function failure(promise: Promise<unknown>): Promise<GraphError> {
-  try {
-    await promise;
-  } catch (error) {
-    return error as GraphError;
-  }
-  throw new Error('expected a failure');
+function failure(promise: Promise<unknown>): Promise<GraphError> {
+  return rejection(GraphError, promise);
 }
 
 describe('the Graph gateway', () => {

@@ -7,6 +7,7 @@ import {
   type PinEnvelope,
 } from '../../../core/pin-envelope/pin-envelope.ts';
 import { decodeBase64Url } from '../../../core/webauthn/base64url.ts';
+import { rejection } from '../../support/caught.ts';
 
 const { publicKey, privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
 const recipient = { kid: 'local-pin-key#1', publicKey };
@@ -19,16 +20,6 @@ function decryptWith(key: KeyObject) {
         ciphertext,
       ),
     );
-}
-
-async function rejection(promise: Promise<unknown>): Promise<PinEnvelopeError> {
-  try {
-    await promise;
-  } catch (error) {
-    if (error instanceof PinEnvelopeError) return error;
-    throw error;
-  }
-  throw new Error('expected a PinEnvelopeError, but the promise resolved');
 }
 
 describe('PIN envelope', () => {
@@ -70,7 +61,10 @@ describe('PIN envelope', () => {
 
   it('refuses an envelope sealed for another job', async () => {
     const envelope = sealPin({ pin: '48213377', jobId: 'job-1' }, recipient);
-    const error = await rejection(openPin(envelope, 'job-2', decryptWith(privateKey)));
+    const error = await rejection(
+      PinEnvelopeError,
+      openPin(envelope, 'job-2', decryptWith(privateKey)),
+    );
     expect(error.code).toBe('ENVELOPE_WRONG_JOB');
     expect(error.message).toContain('job-2');
     expect(error.message).not.toContain('48213377');
@@ -79,7 +73,7 @@ describe('PIN envelope', () => {
   it('reports a key that cannot decrypt it, naming the kid', async () => {
     const other = generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey;
     const envelope = sealPin({ pin: '48213377', jobId: 'job-1' }, recipient);
-    const error = await rejection(openPin(envelope, 'job-1', decryptWith(other)));
+    const error = await rejection(PinEnvelopeError, openPin(envelope, 'job-1', decryptWith(other)));
     expect(error.code).toBe('ENVELOPE_WRONG_KEY');
     expect(error.message).toContain('local-pin-key#1');
     expect(error.cause).toBeInstanceOf(Error);
@@ -98,7 +92,10 @@ describe('PIN envelope', () => {
       { v: 1, kid: 'k', alg: 'RSA-OAEP-256', ciphertext: 'AAAA', pin: '1234' },
     ];
     for (const envelope of bad) {
-      const error = await rejection(openPin(envelope as unknown as PinEnvelope, 'j', counting));
+      const error = await rejection(
+        PinEnvelopeError,
+        openPin(envelope as unknown as PinEnvelope, 'j', counting),
+      );
       expect(error.code).toBe('ENVELOPE_INVALID');
     }
     expect(decrypts).toBe(0);
@@ -108,6 +105,7 @@ describe('PIN envelope', () => {
     const envelope = sealPin({ pin: '48213377', jobId: 'job-1' }, recipient);
     for (const plaintext of ['not json', '{"pin":"12","jobId":"job-1"}', '{"jobId":"job-1"}']) {
       const error = await rejection(
+        PinEnvelopeError,
         openPin(envelope, 'job-1', () => Promise.resolve(Buffer.from(plaintext))),
       );
       expect(error.code).toBe('ENVELOPE_INVALID');

@@ -9,6 +9,7 @@ import { InstanceStore } from '../../../local/host/durable/instance-store.ts';
 import { httpsCall } from './support/https-call.ts';
 import {
   SAMPLE_APP_ENTRY,
+  sampleAppRoot,
   removeTemporaryFolders,
   temporaryFolder,
 } from './support/sample-host.ts';
@@ -39,6 +40,8 @@ async function startHostProcess(folder: string, timeScale: number): Promise<Runn
       'tsx',
       MAIN,
       SAMPLE_APP_ENTRY,
+      '--app-root',
+      sampleAppRoot(),
       '--port',
       '0',
       '--state-dir',

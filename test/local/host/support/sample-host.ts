@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -57,6 +57,20 @@ export function removeTemporaryFolders(): void {
 }
 
 /** The sample app on a fresh state folder, with a manual clock unless options say otherwise. */
+const FIXTURES = fileURLToPath(new URL('../fixtures/sample-app/', import.meta.url));
+
+/**
+ * The sample app's root (host.json and local.settings.json) in a temporary folder: the settings
+ * file is the kind of file a repository must not track, so it is committed under another name
+ * and put in place here, as a developer's own copy would be.
+ */
+export function sampleAppRoot(): string {
+  const root = temporaryFolder('courier-sample-root-');
+  copyFileSync(join(FIXTURES, 'host.json'), join(root, 'host.json'));
+  copyFileSync(join(FIXTURES, 'local.settings.fixture.json'), join(root, 'local.settings.json'));
+  return root;
+}
+
 export async function startSampleHost(
   options: Partial<LocalHostOptions> & { manualClock?: boolean } = {},
 ): Promise<SampleHost> {
@@ -66,6 +80,7 @@ export async function startSampleHost(
   const logs: HostLogRecord[] = [];
   const host = await startLocalHost({
     entry: SAMPLE_APP_ENTRY,
+    appRoot: sampleAppRoot(),
     port: 0,
     tlsDirectory: join(tmpdir(), 'courier-host-tests-tls'),
     ...(clock ? { clock } : {}),
