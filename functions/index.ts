@@ -1,6 +1,7 @@
 import { app } from '@azure/functions';
 import { registerAdminApi } from './api/admin-api.ts';
 import { registerRequestApi } from './api/request-api.ts';
+import { registerSignInCheckApi } from './api/sign-in-check-api.ts';
 import { registerStationApi } from './api/station-api.ts';
 import { registerWorkflow } from './workflow/register-workflow.ts';
 
@@ -11,5 +12,6 @@ import { registerWorkflow } from './workflow/register-workflow.ts';
 app.setup({ enableHttpStream: false });
 registerWorkflow();
 registerStationApi();
+registerSignInCheckApi();
 registerRequestApi();
 registerAdminApi();
