@@ -28,6 +28,8 @@ export interface CourierServices {
   outbox: NotificationOutbox;
   attempts: RegistrationAttempts;
   tokens: TokenValidator;
+  /** Opens (creating if missing) another table in the app's storage, e.g. the bot's. */
+  openTable(tableName: string): ReturnType<typeof openTable>;
 }
 
 let building: Promise<CourierServices> | undefined;
@@ -98,5 +100,6 @@ export async function buildServices(env: NodeJS.ProcessEnv): Promise<CourierServ
     outbox: new NotificationOutbox(outbox),
     attempts: new RegistrationAttempts(attempts),
     tokens,
+    openTable: table,
   };
 }

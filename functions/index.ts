@@ -1,6 +1,7 @@
 import { app } from '@azure/functions';
 import { registerAdminApi } from './api/admin-api.ts';
 import { registerRequestApi } from './api/request-api.ts';
+import { registerBot } from './bot/register-bot.ts';
 import { registerStationApi } from './api/station-api.ts';
 import { registerWorkflow } from './workflow/register-workflow.ts';
 
@@ -13,3 +14,4 @@ registerWorkflow();
 registerStationApi();
 registerRequestApi();
 registerAdminApi();
+registerBot();
