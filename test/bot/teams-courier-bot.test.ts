@@ -114,7 +114,7 @@ describe('the Teams bot (TestAdapter)', () => {
     const card = cardOf(form);
     const shipTo = card.body.find((e) => e.id === 'shipTo');
     expect(shipTo?.value).toBe('Maja Lind\nStortorget 1\n211 22 Malmö');
-    const formId = (card.actions?.[0] as { data: { formId: string } }).data.formId;
+    const formId = (card.actions?.[0] as unknown as { data: { formId: string } }).data.formId;
 
     const invalid = answerOf(await say(invoke(EMPLOYEE, 'submitRequest', { formId, shipTo: '' })));
     expect(JSON.stringify(invalid.value)).toContain('Choose why you need a key.');
