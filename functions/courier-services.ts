@@ -15,6 +15,7 @@ import { NotificationOutbox } from './store/notification-outbox.ts';
 import { openTable, type TableSettings } from './store/open-table.ts';
 import { RegistrationAttempts } from './store/registration-attempts.ts';
 import { RequestIndex } from './store/request-index.ts';
+import { SignInChecks } from './store/sign-in-checks.ts';
 
 /** Everything the app's functions use, built once per process from the app settings. */
 export interface CourierServices {
@@ -27,6 +28,8 @@ export interface CourierServices {
   requests: RequestIndex;
   outbox: NotificationOutbox;
   attempts: RegistrationAttempts;
+  /** The station's sign-in check, kept in the attempts' table. */
+  signInChecks: SignInChecks;
   tokens: TokenValidator;
   /** Opens (creating if missing) another table in the app's storage, e.g. the bot's. */
   openTable(tableName: string): ReturnType<typeof openTable>;
@@ -99,6 +102,7 @@ export async function buildServices(env: NodeJS.ProcessEnv): Promise<CourierServ
     requests: new RequestIndex(requests),
     outbox: new NotificationOutbox(outbox),
     attempts: new RegistrationAttempts(attempts),
+    signInChecks: new SignInChecks(attempts),
     tokens,
     openTable: table,
   };

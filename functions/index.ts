@@ -1,6 +1,7 @@
 import { app } from '@azure/functions';
 import { registerAdminApi } from './api/admin-api.ts';
 import { registerRequestApi } from './api/request-api.ts';
+import { registerSignInCheckApi } from './api/sign-in-check-api.ts';
 import { registerBot } from './bot/register-bot.ts';
 import { registerStationApi } from './api/station-api.ts';
 import { registerWorkflow } from './workflow/register-workflow.ts';
@@ -12,6 +13,7 @@ import { registerWorkflow } from './workflow/register-workflow.ts';
 app.setup({ enableHttpStream: false });
 registerWorkflow();
 registerStationApi();
+registerSignInCheckApi();
 registerRequestApi();
 registerAdminApi();
 registerBot();

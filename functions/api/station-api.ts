@@ -17,6 +17,7 @@ import type { JobRecord } from '../store/job-record.ts';
 import { toStationJob } from '../store/station-job-view.ts';
 import { RequestEvent } from '../workflow/request-events.ts';
 import { ApiError } from './api-error.ts';
+import { rememberForSignInCheck } from './remember-for-sign-in-check.ts';
 import {
   json,
   readBody,
@@ -25,7 +26,7 @@ import {
   validate,
   type ApiCall,
 } from './http-api.ts';
-import { sweepLostStations } from './sweep-lost-stations.ts';
+import { sweepLostStations } from '../workflow/sweep-lost-stations.ts';
 
 const access = { role: STATION_ROLE };
 const jobIdParam = z
@@ -35,7 +36,7 @@ const jobIdParam = z
 /** Options whose challenge expires sooner than this are fetched again rather than handed out. */
 const OPTIONS_MARGIN_MS = 2 * 60_000;
 
-function operatorOf(call: ApiCall) {
+export function operatorOf(call: ApiCall) {
   return {
     id: call.principal.userId,
     ...(call.principal.name ? { displayName: call.principal.name } : {}),
@@ -45,12 +46,15 @@ function operatorOf(call: ApiCall) {
   };
 }
 
-function jobIdOf(call: ApiCall): string {
+export function jobIdOf(call: ApiCall): string {
   return validate(jobIdParam, call.request.params.jobId, 'jobId');
 }
 
 /** The job, held by the caller's lease (lapsed is fine as long as nobody else took it). */
-function requireLease(job: JobRecord, leaseId: string): { stationId: string; leaseId: string } {
+export function requireLease(
+  job: JobRecord,
+  leaseId: string,
+): { stationId: string; leaseId: string } {
   if (job.lease?.leaseId === leaseId) return job.lease;
   throw new ApiError(
     409,
@@ -61,7 +65,12 @@ function requireLease(job: JobRecord, leaseId: string): { stationId: string; lea
   );
 }
 
-async function raise(call: ApiCall, job: JobRecord, event: string, data: unknown): Promise<void> {
+export async function raise(
+  call: ApiCall,
+  job: JobRecord,
+  event: string,
+  data: unknown,
+): Promise<void> {
   await df.getClient(call.context).raiseEvent(job.instanceId, event, data);
 }
 
@@ -85,7 +94,7 @@ async function queue(call: ApiCall): Promise<HttpResponseInit> {
   return json(200, { jobs: jobs.map(toStationJob) });
 }
 
-async function audited(
+export async function audited(
   call: ApiCall,
   job: JobRecord,
   event: string,
@@ -245,6 +254,7 @@ async function result(call: ApiCall): Promise<HttpResponseInit> {
       stationId: lease.stationId,
       credentialId: submission.credentialId,
     });
+    await rememberForSignInCheck(services, job.jobId, submission);
     if (recorded.first) {
       const { pinEnvelope: _sealed, ...registration } = submission;
       await raise(call, job, RequestEvent.RegistrationSubmitted, {

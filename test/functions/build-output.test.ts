@@ -43,7 +43,7 @@ describe('the deployable functions app', () => {
       'station-result',
       'requests-pin',
       'admin-bulk-requests',
-      'courier-request-v1',
+      'courier-request-v2',
     ]) {
       expect(stderr).toContain(`"${name}"`);
     }

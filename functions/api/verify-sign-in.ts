@@ -1,0 +1,90 @@
+import { createHash } from 'node:crypto';
+import { verifyAuthenticationResponse } from '@simplewebauthn/server';
+import { bytesEqual } from '../../core/bytes.ts';
+import { parseAttestationObject } from '../../core/webauthn/attestation-object.ts';
+import { parseAuthenticatorData } from '../../core/webauthn/authenticator-data.ts';
+import { decodeBase64Url, encodeBase64Url } from '../../core/webauthn/base64url.ts';
+import type { SignInAssertion } from '../../core/station-api/sign-in-check-schemas.ts';
+
+export type SignInVerdict =
+  { verified: true; signCount: number } | { verified: false; reason: string };
+
+/** The credential a sign-in check is verified against, read from the registered attestation. */
+export interface RegisteredCredential {
+  credentialId: string;
+  publicKey: Uint8Array;
+  signCount: number;
+  rpId: string;
+}
+
+/**
+ * Reads the credential public key and counter from the attestation the station submitted and
+ * Graph accepted: the check must prove the key holds THAT credential, not one it names itself.
+ */
+export function registeredCredential(
+  attestationObject: string,
+  rpId: string,
+): RegisteredCredential {
+  const authData = parseAuthenticatorData(
+    parseAttestationObject(decodeBase64Url(attestationObject, 'attestationObject')).authData,
+  );
+  const attested = authData.attestedCredentialData;
+  if (!attested) throw new Error('The registered attestation carries no credential.');
+  if (!bytesEqual(authData.rpIdHash, createHash('sha256').update(rpId).digest())) {
+    throw new Error(`The registered attestation is not scoped to ${rpId}.`);
+  }
+  return {
+    credentialId: encodeBase64Url(attested.credentialId),
+    publicKey: attested.publicKeyBytes,
+    signCount: authData.signCount,
+    rpId,
+  };
+}
+
+/**
+ * Verifies the station's assertion with SimpleWebAuthn, as a relying party would at sign-in:
+ * webauthn.get client data with our challenge and the RP's origin, rpIdHash, user presence and
+ * user verification (the PIN), the signature with the registered public key, a rising counter.
+ */
+export async function verifySignIn(
+  credential: RegisteredCredential,
+  challenge: string,
+  assertion: SignInAssertion,
+): Promise<SignInVerdict> {
+  if (assertion.credentialId !== credential.credentialId) {
+    return {
+      verified: false,
+      reason: 'The key answered with another credential than the one registered.',
+    };
+  }
+  try {
+    const result = await verifyAuthenticationResponse({
+      response: {
+        id: assertion.credentialId,
+        rawId: assertion.credentialId,
+        type: 'public-key',
+        clientExtensionResults: {},
+        response: {
+          clientDataJSON: assertion.clientDataJSON,
+          authenticatorData: assertion.authenticatorData,
+          signature: assertion.signature,
+          ...(assertion.userHandle ? { userHandle: assertion.userHandle } : {}),
+        },
+      },
+      expectedChallenge: challenge,
+      expectedOrigin: `https://${credential.rpId}`,
+      expectedRPID: credential.rpId,
+      expectedType: 'webauthn.get',
+      credential: {
+        id: credential.credentialId,
+        publicKey: new Uint8Array(credential.publicKey),
+        counter: credential.signCount,
+      },
+      requireUserVerification: true,
+    });
+    if (!result.verified) return { verified: false, reason: 'The signature did not verify.' };
+    return { verified: true, signCount: result.authenticationInfo.newCounter };
+  } catch (error) {
+    return { verified: false, reason: error instanceof Error ? error.message : String(error) };
+  }
+}
