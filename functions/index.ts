@@ -3,6 +3,7 @@ import { registerAdminApi } from './api/admin-api.ts';
 import { courierSettingsFromEnvironment } from './config/courier-settings.ts';
 import { registerRequestApi } from './api/request-api.ts';
 import { registerSignInCheckApi } from './api/sign-in-check-api.ts';
+import { registerBot } from './bot/register-bot.ts';
 import { registerStationApi } from './api/station-api.ts';
 import { registerWorkflow } from './workflow/register-workflow.ts';
 
@@ -21,3 +22,4 @@ registerStationApi();
 registerSignInCheckApi();
 registerRequestApi();
 registerAdminApi();
+registerBot();
