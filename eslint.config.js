@@ -22,7 +22,7 @@ export default tseslint.config(
     },
   },
   {
-    files: ['bin/**', 'bench/**', 'station/cli/**', 'test/**', '**/*.js'],
+    files: ['bin/**', 'bench/**', 'station/cli/**', 'test/**', 'deploy/*-main.ts', '**/*.js'],
     rules: { 'no-console': 'off' },
   },
   {

@@ -27,7 +27,7 @@ import {
   validate,
   type ApiCall,
 } from './http-api.ts';
-import { sweepLostStations } from './sweep-lost-stations.ts';
+import { sweepLostStations } from '../workflow/sweep-lost-stations.ts';
 
 const access = { role: STATION_ROLE };
 const jobIdParam = z

@@ -22,11 +22,13 @@ import {
   type TenantResponse,
 } from './http/tenant-request.ts';
 import type { TenantSeed } from './seed/tenant-seed.ts';
+import type { MethodIdForm } from './graph/method-id.ts';
 import type { TenantKeys } from './tenant-keys.ts';
 import { TenantState, type TenantStateSnapshot } from './tenant-state.ts';
 
 export interface RuntimeOptions {
   root: string;
+  methodIdForm: MethodIdForm;
   seed: TenantSeed;
   keys: TenantKeys;
   clock: Clock;
@@ -68,7 +70,7 @@ export class TenantRuntime {
     this.live = {
       state: options.snapshot
         ? new TenantState(options.snapshot)
-        : TenantState.fromSeed(options.seed, directory),
+        : TenantState.fromSeed(options.seed, directory, options.methodIdForm),
       counters: emptyCounters(),
       bucket: undefined,
       faults: undefined,
@@ -108,6 +110,7 @@ export class TenantRuntime {
       signingKey: options.keys.signing.publicKey,
       issuer: issuerUrl,
       authorizeUrl: `${options.root}/${directory.tenantId}/oauth2/v2.0/authorize`,
+      methodIdForm: options.methodIdForm,
       onChange,
     });
     const signIns = new SignInChecks({
@@ -118,6 +121,7 @@ export class TenantRuntime {
       onChange,
     });
     this.controls = new TenantControls({
+      methodIdForm: options.methodIdForm,
       seed: options.seed,
       directory,
       live: this.live,
@@ -229,9 +233,16 @@ export class TenantRuntime {
     if (operation === 'registerFido2Method') {
       if (response.status === 201) counters.registrations.accepted += 1;
       else if (response.status === 400) counters.registrations.refused += 1;
-      if (response.status === 201 && faults?.takeResetAfterCommit()) {
+      const fault = response.status === 201 ? faults?.takeAfterCommit() : undefined;
+      if (fault !== undefined) {
         counters.injectedFaults += 1;
-        return { status: 0, resetConnection: true };
+        if (fault === 'reset') return { status: 0, resetConnection: true };
+        return graphError(
+          request,
+          fault,
+          faultCode(fault),
+          'The service is temporarily unavailable (injected by the local tenant after committing the request).',
+        );
       }
     }
     return response;

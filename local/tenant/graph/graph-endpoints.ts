@@ -10,8 +10,8 @@ import {
 } from '../http/tenant-request.ts';
 import type { TenantState } from '../tenant-state.ts';
 import { modelForAaguid } from './aaguid-models.ts';
-import { encodeCredentialId } from './credential-id-encoding.ts';
 import { buildCreationOptions } from './creation-options.ts';
+import { methodIdFor, type MethodIdForm } from './method-id.ts';
 import { fido2MethodJson } from './fido2-method-representation.ts';
 import { fido2PolicyJson } from './fido2-policy-representation.ts';
 import { authenticateGraphCaller, requirePermission, type GraphCaller } from './graph-caller.ts';
@@ -26,6 +26,7 @@ import { verifyRegistration } from './verify-registration.ts';
 
 export interface GraphSettings {
   root: string;
+  methodIdForm: MethodIdForm;
   directory: Directory;
   state: () => TenantState;
   challenges: ChallengeSealer;
@@ -375,7 +376,7 @@ export class GraphEndpoints {
       });
       const model = modelForAaguid(verified.aaGuid);
       const method = {
-        id: encodeCredentialId(verified.credentialId, 'dotnet'),
+        id: methodIdFor(this.settings.methodIdForm, verified.credentialId),
         userId: user.id,
         credentialId: Buffer.from(verified.credentialId).toString('base64url'),
         publicKey: Buffer.from(verified.publicKey).toString('base64url'),
