@@ -31,6 +31,8 @@ export interface CourierServices {
   /** The station's sign-in check, kept in the attempts' table. */
   signInChecks: SignInChecks;
   tokens: TokenValidator;
+  /** Opens (creating if missing) another table in the app's storage, e.g. the bot's. */
+  openTable(tableName: string): ReturnType<typeof openTable>;
 }
 
 let building: Promise<CourierServices> | undefined;
@@ -102,5 +104,6 @@ export async function buildServices(env: NodeJS.ProcessEnv): Promise<CourierServ
     attempts: new RegistrationAttempts(attempts),
     signInChecks: new SignInChecks(attempts),
     tokens,
+    openTable: table,
   };
 }

@@ -1,7 +1,9 @@
 import { app } from '@azure/functions';
 import { registerAdminApi } from './api/admin-api.ts';
+import { courierSettingsFromEnvironment } from './config/courier-settings.ts';
 import { registerRequestApi } from './api/request-api.ts';
 import { registerSignInCheckApi } from './api/sign-in-check-api.ts';
+import { registerBot } from './bot/register-bot.ts';
 import { registerStationApi } from './api/station-api.ts';
 import { registerWorkflow } from './workflow/register-workflow.ts';
 
@@ -10,8 +12,14 @@ import { registerWorkflow } from './workflow/register-workflow.ts';
  * the request workflow, the station API, the requesters' and approvers' API, and the admin API.
  */
 app.setup({ enableHttpStream: false });
+// Every setting (host.json's %SETTING%s included) is checked before any function runs: a wrong
+// one stops the app at start-up with a message naming it, not at a request hours later.
+app.hook.appStart(() => {
+  courierSettingsFromEnvironment();
+});
 registerWorkflow();
 registerStationApi();
 registerSignInCheckApi();
 registerRequestApi();
 registerAdminApi();
+registerBot();

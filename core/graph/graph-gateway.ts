@@ -7,13 +7,16 @@ import {
 } from '@microsoft/microsoft-graph-client';
 import { TokenCredentialAuthenticationProvider } from '@microsoft/microsoft-graph-client/authProviders/azureTokenCredentials/index.js';
 import { z } from 'zod';
-import { bytesEqual } from '../bytes.ts';
-import { base64Readings } from '../webauthn/base64url.ts';
 import { ClientRequestIdMiddleware } from './client-request-id-middleware.ts';
 import { buildRegistrationBody, type Fido2Registration } from './fido2-registration.ts';
 import { GRAPH_CALL_OPTION, type GraphCallRecord } from './graph-call.ts';
 import { GraphError, type GraphErrorCode } from './graph-error.ts';
 import { HttpsTransport } from './https-transport.ts';
+import {
+  aaguidOfAttestation,
+  attemptDisplayName,
+  findAttemptMethod,
+} from './registered-method-match.ts';
 import { evaluateRegistrationPolicy, type PreflightResult } from './registration-policy.ts';
 import { systemRetryClock, type RetryClock } from './retry-clock.ts';
 import { RetryMiddleware, type RetryObserver, type RetryPolicy } from './retry-middleware.ts';
@@ -71,6 +74,10 @@ export interface CreationOptionsResult extends Traced<CreationOptions> {
 }
 
 const GRAPH_SCOPE = 'https://graph.microsoft.com/.default';
+/** Documented limit of POST /users/{id}/checkMemberGroups. */
+export const CHECK_MEMBER_GROUPS_LIMIT = 20;
+/** Pauses (ms) before each listing that looks for a POST whose outcome is unknown. */
+const RECONCILE_LISTS = [0, 2_000] as const;
 
 /**
  * The one place the project talks to Microsoft Graph (DESIGN §3): users and managers, group
@@ -185,19 +192,26 @@ export class GraphGateway {
     return members;
   }
 
-  /** Which of `groupIds` the user belongs to, directly or through nested groups. */
+  /**
+   * Which of `groupIds` the user belongs to, directly or through nested groups. Graph takes at
+   * most 20 group ids per call (documented on checkMemberGroups), so longer lists go in chunks.
+   */
   async checkMemberGroups(userId: string, groupIds: readonly string[]): Promise<string[]> {
-    if (groupIds.length === 0) return [];
-    const result = await this.request(
-      'POST',
-      `/users/${encodeURIComponent(userId)}/checkMemberGroups`,
-      graphPageSchema(z.string()),
-      {
-        body: { groupIds },
-        notFound: 'USER_NOT_FOUND',
-      },
-    );
-    return result.value.value;
+    const unique = [...new Set(groupIds)];
+    const memberOf: string[] = [];
+    for (let i = 0; i < unique.length; i += CHECK_MEMBER_GROUPS_LIMIT) {
+      const result = await this.request(
+        'POST',
+        `/users/${encodeURIComponent(userId)}/checkMemberGroups`,
+        graphPageSchema(z.string()),
+        {
+          body: { groupIds: unique.slice(i, i + CHECK_MEMBER_GROUPS_LIMIT) },
+          notFound: 'USER_NOT_FOUND',
+        },
+      );
+      memberOf.push(...result.value.value);
+    }
+    return memberOf;
   }
 
   /**
@@ -233,18 +247,25 @@ export class GraphGateway {
   }
 
   /**
-   * Registers a credential. If the POST's outcome is unknown (timeout, broken connection, 504),
-   * the user's methods are listed before anything is sent again, so one credential is never
-   * registered twice. A bare 400 from Graph is classified into its likely cause by a preflight.
+   * Registers a credential under a display name unique to this attempt (see
+   * registered-method-match.ts). If the POST's outcome is unknown (a timeout, a broken connection,
+   * or a 5xx: a 503 or 504 can come after Graph committed the method), the user's methods are
+   * listed, twice with a pause, before anything is sent again, so a live credential is never
+   * POSTed twice. A bare 400 from Graph is classified into its likely cause by a preflight.
    */
   async registerFido2Method(
     userId: string,
     registration: Fido2Registration,
     context: { aaguid?: string; challengeExpiresAt?: string } = {},
   ): Promise<RegistrationResult> {
-    const body = buildRegistrationBody(registration);
+    const tagged = {
+      ...registration,
+      displayName: attemptDisplayName(registration.displayName, registration.credentialId),
+    };
+    const body = buildRegistrationBody(tagged);
     const path = `/users/${encodeURIComponent(userId)}/authentication/fido2Methods`;
     const started = this.clock.now();
+    let outcomeWasUnknown = false;
     for (let attempt = 1; ; attempt++) {
       try {
         const result = await this.request('POST', path, fido2MethodSchema, {
@@ -254,26 +275,62 @@ export class GraphGateway {
         return { ...result, reconciled: false };
       } catch (error) {
         if (!(error instanceof GraphError)) throw error;
+        const traced = { requestId: error.requestId, clientRequestId: error.clientRequestId };
         if (isUnknownOutcome(error)) {
-          const existing = (await this.listFido2Methods(userId)).find((m) =>
-            methodHoldsCredential(m, registration.credentialId),
-          );
-          if (existing)
-            return {
-              value: existing,
-              requestId: error.requestId,
-              clientRequestId: error.clientRequestId,
-              reconciled: true,
-            };
-          if (attempt < 3) continue;
+          outcomeWasUnknown = true;
+          const found = await this.findRegisteredMethod(userId, tagged, {
+            ...context,
+            postedAt: started,
+            lists: RECONCILE_LISTS,
+          });
+          if (found) return { value: found, ...traced, reconciled: true };
+          const expired =
+            context.challengeExpiresAt !== undefined &&
+            Date.parse(context.challengeExpiresAt) <= this.clock.now();
+          if (attempt < 3 && !expired) continue;
           throw error;
         }
         if (error.code === 'BAD_REQUEST' || error.code === 'CONFLICT') {
-          throw await this.classifyRefusal(userId, registration, error, { ...context, started });
+          if (outcomeWasUnknown) {
+            // An earlier POST may have committed late; if so, this refusal is its duplicate.
+            const found = await this.findRegisteredMethod(userId, tagged, {
+              ...context,
+              postedAt: started,
+            });
+            if (found) return { value: found, ...traced, reconciled: true };
+          }
+          throw await this.classifyRefusal(userId, tagged, error, { ...context, started });
         }
         throw error;
       }
     }
+  }
+
+  /**
+   * The user's method that holds this registration, found without assuming the method id is the
+   * credential id: by the attempt's display name with AAGUID and createdDateTime, or by an id
+   * that does read as the credential id. `displayName` may be the caller's or the tagged one.
+   */
+  async findRegisteredMethod(
+    userId: string,
+    registration: Pick<Fido2Registration, 'displayName' | 'credentialId' | 'attestationObject'>,
+    options: { aaguid?: string; postedAt?: number; lists?: readonly number[] } = {},
+  ): Promise<Fido2Method | undefined> {
+    const identity = {
+      credentialId: registration.credentialId,
+      displayName: attemptDisplayName(registration.displayName, registration.credentialId),
+      aaguid: (
+        options.aaguid ?? aaguidOfAttestation(registration.attestationObject)
+      )?.toLowerCase(),
+      ...(options.postedAt === undefined ? {} : { postedAt: options.postedAt }),
+    };
+    for (const pause of options.lists ?? [0]) {
+      if (pause > 0) await this.clock.sleep(pause);
+      const methods = await this.listFido2Methods(userId);
+      const found = findAttemptMethod(methods, { ...identity, now: this.clock.now() });
+      if (found) return found;
+    }
+    return undefined;
   }
 
   /** Deletes a method; one that is already gone counts as deleted (the goal is revocation). */
@@ -397,11 +454,10 @@ export class GraphGateway {
         details,
       );
     }
-    const methods = await this.listFido2Methods(userId).catch(() => []);
-    if (
-      error.code === 'CONFLICT' ||
-      methods.some((m) => methodHoldsCredential(m, registration.credentialId))
-    ) {
+    const existing = await this.findRegisteredMethod(userId, registration, {
+      ...(context.aaguid ? { aaguid: context.aaguid } : {}),
+    }).catch(() => undefined);
+    if (error.code === 'CONFLICT' || existing) {
       return new GraphError(
         'ALREADY_REGISTERED',
         `This credential is already registered for ${userId}. (${quoted})`,
@@ -506,17 +562,16 @@ export class GraphGateway {
   }
 }
 
-/** Graph's method id for a fido2Method is its credential id (in .NET's padded-digit base64url). */
-export function methodHoldsCredential(method: Fido2Method, credentialId: Uint8Array): boolean {
-  try {
-    return base64Readings(method.id).some((reading) => bytesEqual(reading, credentialId));
-  } catch {
-    return false;
-  }
-}
-
+/**
+ * After these the outcome of a POST is unknown: a connection that failed after sending, and any
+ * 5xx. Graph documents 429 as "not processed"; it documents nothing for 5xx on a write, and a 503
+ * or 504 can come from a front end after the back end committed.
+ */
 function isUnknownOutcome(error: GraphError): boolean {
-  return (error.code === 'NETWORK' && error.outcomeUnknown) || error.status === 504;
+  return (
+    (error.code === 'NETWORK' && error.outcomeUnknown) ||
+    (error.status !== undefined && error.status >= 500)
+  );
 }
 
 function errorFromResponse(

@@ -36,9 +36,10 @@ const IDEMPOTENT = new Set(['GET', 'HEAD', 'PUT', 'DELETE', 'OPTIONS']);
 /**
  * Retries throttling and transient failures the way Microsoft Graph asks: on 429, 503 and 504,
  * wait at least Retry-After (never send earlier), otherwise back off exponentially with jitter,
- * within a total deadline. A POST is retried only when Graph says it did not act (429, 503); a
- * 504 or a connection broken after sending leaves its outcome unknown, so it is handed back for
- * the caller to reconcile rather than sent twice.
+ * within a total deadline. A POST is retried only on 429, the one answer Graph documents as "not
+ * done" (throttling-limits: the request was not processed). A 503 or 504 can come after Graph
+ * committed the write (nothing documents otherwise), and a connection broken after sending is the
+ * same: the outcome is unknown, so it is handed back for the caller to reconcile, never resent.
  */
 export class RetryMiddleware implements Middleware {
   private next: Middleware | undefined;
@@ -79,13 +80,15 @@ export class RetryMiddleware implements Middleware {
       try {
         await this.next.execute(context);
         status = context.response?.status;
-        if (status === undefined || !retryable(method, status)) return;
+        if (status === undefined) return;
+        // Retry-After holds the whole gateway back, even when this request is not retried.
         retryAfterMs = parseRetryAfter(
           context.response!.headers.get('retry-after'),
           this.clock.now(),
         );
         if (retryAfterMs !== undefined)
           this.notBefore = Math.max(this.notBefore, this.clock.now() + retryAfterMs);
+        if (!retryable(method, status)) return;
       } catch (error) {
         const unknownOutcome = error instanceof GraphError && error.outcomeUnknown;
         if (
@@ -122,8 +125,8 @@ export class RetryMiddleware implements Middleware {
 }
 
 function retryable(method: string, status: number): boolean {
-  if (status === 429 || status === 503) return true;
-  return status === 504 && IDEMPOTENT.has(method);
+  if (status === 429) return true;
+  return (status === 503 || status === 504) && IDEMPOTENT.has(method);
 }
 
 /** Retry-After in seconds or as an HTTP date (RFC 9110 §10.2.3); undefined when absent or garbled. */

@@ -35,7 +35,7 @@ type RowResult =
   | { row: number; user: string; status: 'error'; error: { code: string; message: string } };
 
 /**
- * POST admin/requests/bulk: pre-approved requests for many employees (a new-hire intake), the
+ * POST manage/requests/bulk: pre-approved requests for many employees (a new-hire intake), the
  * admin recorded as approver. Each row is checked and started on its own: a bad row is reported
  * with what to fix and does not stop the others. Request ids derive from the batch and the user,
  * so resending a batch (after a timeout, say) starts nothing twice.
@@ -157,7 +157,7 @@ const auditQuerySchema = z.strictObject({
   continuationToken: z.string().min(1).max(4096).optional(),
 });
 
-/** GET admin/audit: the audit trail, one request's or all of it, newest first, paged. */
+/** GET manage/audit: the audit trail, one request's or all of it, newest first, paged. */
 async function audit(call: ApiCall): Promise<HttpResponseInit> {
   const query = validate(
     auditQuerySchema,
@@ -180,7 +180,7 @@ const findSchema = z
     error: 'give exactly one of serial and credentialId',
   });
 
-/** GET admin/requests/find?serial=… or ?credentialId=…: which request a key belongs to. */
+/** GET manage/requests/find?serial=… or ?credentialId=…: which request a key belongs to. */
 async function find(call: ApiCall): Promise<HttpResponseInit> {
   const query = validate(findSchema, Object.fromEntries(call.request.query.entries()), 'query');
   const { audit, requests } = call.services;
@@ -206,11 +206,17 @@ async function find(call: ApiCall): Promise<HttpResponseInit> {
   });
 }
 
+/**
+ * Where the IT admins' API lives. Not `admin/`: the Functions host keeps every route starting
+ * with "admin" (or "runtime") for itself and refuses to register such a function in Azure.
+ */
+export const ADMIN_ROUTE_PREFIX = 'manage';
+
 /** Registers the IT admins' API (app role Courier.Admin). */
 export function registerAdminApi(): void {
   registerRoutes(access, [
-    ['admin-bulk-requests', 'POST', 'admin/requests/bulk', bulkRequests],
-    ['admin-audit', 'GET', 'admin/audit', audit],
-    ['admin-find-request', 'GET', 'admin/requests/find', find],
+    ['admin-bulk-requests', 'POST', `${ADMIN_ROUTE_PREFIX}/requests/bulk`, bulkRequests],
+    ['admin-audit', 'GET', `${ADMIN_ROUTE_PREFIX}/audit`, audit],
+    ['admin-find-request', 'GET', `${ADMIN_ROUTE_PREFIX}/requests/find`, find],
   ]);
 }

@@ -2,7 +2,8 @@ import * as df from 'durable-functions';
 import type { OrchestrationContext, Task } from 'durable-functions';
 import { z } from 'zod';
 import { RequestState } from '../../core/request/request-state.ts';
-import { RequestActivity, type RecordInput, type RevokeResult } from './request-activities.ts';
+import { callActivity } from './activity-contract.ts';
+import { requestActivities, type RecordInput } from './request-activities.ts';
 import { actorSchema, requestJobId } from './request-input.ts';
 
 /** Versioned by name, like the request orchestration. */
@@ -31,12 +32,17 @@ export function* lostKeyOrchestration(
   const input = lostKeyInputSchema.parse(context.df.getInput());
   const retry = new df.RetryOptions(5_000, 6);
   retry.backoffCoefficient = 2;
-  const revoked = (yield context.df.callActivityWithRetry(RequestActivity.Revoke, retry, {
-    requestId: input.requestId,
-    jobId: requestJobId(input.requestId),
-    userId: input.requester.id,
-    methodId: input.methodId,
-  })) as RevokeResult;
+  const revoked = yield* callActivity(
+    context,
+    requestActivities.Revoke,
+    {
+      requestId: input.requestId,
+      jobId: requestJobId(input.requestId),
+      userId: input.requester.id,
+      methodId: input.methodId,
+    },
+    retry,
+  );
   const record: RecordInput = {
     requestId: input.requestId,
     step: input.step,
@@ -57,6 +63,6 @@ export function* lostKeyOrchestration(
     },
     notify: [{ audience: 'requester', kind: 'revoked' }],
   };
-  yield context.df.callActivityWithRetry(RequestActivity.Record, retry, record);
+  yield* callActivity(context, requestActivities.Record, record, retry);
   return { result: revoked.result };
 }

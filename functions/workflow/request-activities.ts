@@ -5,21 +5,46 @@ import type { ActorKind } from '../store/audit-record.ts';
 import type { Approver, ApproverChoice } from './choose-approvers.ts';
 import type { RegistrationSubmitted } from './request-events.ts';
 import type { Actor, RequestInput } from './request-input.ts';
+import { activityContract, type ActivityContract } from './activity-contract.ts';
 
 /**
- * The activities a request's orchestration calls, by name, with their inputs and results. Names
+ * The activities a request's orchestration calls: one typed table of name, input and result,
+ * which drives both the registrations (register-workflow.ts) and the orchestrator's calls. Names
  * carry a version: a changed contract gets a new name, so in-flight histories still replay.
  */
-export const RequestActivity = {
-  ResolveApprovers: 'courier-v1-resolve-approvers',
-  FallbackApprovers: 'courier-v1-fallback-approvers',
-  Record: 'courier-v1-record',
-  EnqueueJob: 'courier-v1-enqueue-job',
-  PrefetchOptions: 'courier-v1-prefetch-options',
-  Register: 'courier-v1-register',
-  SettleJob: 'courier-v1-settle-job',
-  Revoke: 'courier-v1-revoke',
-} as const;
+export interface RequestActivityIO {
+  ResolveApprovers: { input: ResolveApproversInput; output: ResolveApproversResult };
+  FallbackApprovers: { input: FallbackApproversInput; output: FallbackApproversResult };
+  Record: { input: RecordInput; output: void };
+  EnqueueJob: { input: EnqueueJobInput; output: void };
+  PrefetchOptions: { input: PrefetchOptionsInput; output: PrefetchOptionsResult };
+  Register: { input: RegisterInput; output: RegisterResult };
+  SettleJob: { input: SettleJobInput; output: void };
+  Revoke: { input: RevokeInput; output: RevokeResult };
+}
+
+export type RequestActivityKey = keyof RequestActivityIO;
+
+export const requestActivities: {
+  readonly [K in RequestActivityKey]: ActivityContract<
+    RequestActivityIO[K]['input'],
+    RequestActivityIO[K]['output']
+  >;
+} = {
+  ResolveApprovers: activityContract('courier-v1-resolve-approvers'),
+  FallbackApprovers: activityContract('courier-v1-fallback-approvers'),
+  Record: activityContract('courier-v1-record'),
+  EnqueueJob: activityContract('courier-v1-enqueue-job'),
+  PrefetchOptions: activityContract('courier-v1-prefetch-options'),
+  Register: activityContract('courier-v1-register'),
+  SettleJob: activityContract('courier-v1-settle-job'),
+  Revoke: activityContract('courier-v1-revoke'),
+};
+
+/** The registered names alone, by key (what tests and the durable history show). */
+export const RequestActivity = Object.fromEntries(
+  Object.entries(requestActivities).map(([key, contract]) => [key, contract.name]),
+) as { readonly [K in RequestActivityKey]: string };
 
 export interface ResolveApproversInput {
   requesterId: string;
@@ -101,6 +126,11 @@ export interface EnqueueJobInput {
 export interface PrefetchOptionsInput {
   jobId: string;
   userId: string;
+}
+
+export interface PrefetchOptionsResult {
+  prefetched: boolean;
+  reason?: string;
 }
 
 export interface RegisterInput {

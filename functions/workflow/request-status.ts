@@ -10,7 +10,8 @@ export interface RequestStatus {
   keyClass: string;
   /** Programming attempts so far (failed keys, lost stations, refused registrations). */
   attempts: number;
-  approvers?: string[];
+  /** How many people may decide (a count: a fallback group can have hundreds of members). */
+  approverCount?: number;
   approvalDeadline?: string;
   reminders?: number;
   escalated?: boolean;

@@ -15,6 +15,8 @@ Starts the local Entra ID + Microsoft Graph tenant. Prints its root URL, then th
   --state FILE         keep passkeys, installations, policy and keys here   (default: memory only)
   --tls-dir DIR        local CA and certificate folder (default .courier/tls)
   --throttle R         throttle Graph to R requests per second (burst R)
+  --method-ids FORM    fido2Method ids: credential-id or guid (default: one at random per run;
+                       Graph documents neither)
   --no-controls        do not serve the test controls at /_courier/tenant
   --help`;
 
@@ -54,6 +56,12 @@ async function main(): Promise<void> {
       );
     options.throttle = { capacity: Math.max(1, Math.round(rate)), refillPerSecond: rate };
   }
+  const form = values['method-ids'];
+  if (form !== undefined) {
+    if (form !== 'credential-id' && form !== 'guid')
+      fail(`--method-ids must be credential-id or guid, got "${form}".`);
+    options.methodIds = form;
+  }
   let tenant: Awaited<ReturnType<typeof startLocalTenant>>;
   try {
     tenant = await startLocalTenant(options);
@@ -65,7 +73,7 @@ async function main(): Promise<void> {
   out(tenant.url);
   out(tenant.caFile);
   err(
-    `tenant ${tenant.tenantId}: authority ${tenant.authority}, Graph ${tenant.graphUrl.v1} and ${tenant.graphUrl.beta}, controls ${tenant.url}/_courier/tenant${persona ? `, auto sign-in as ${persona}` : ''}`,
+    `tenant ${tenant.tenantId}: authority ${tenant.authority}, Graph ${tenant.graphUrl.v1} and ${tenant.graphUrl.beta}, controls ${tenant.url}/_courier/tenant, ${tenant.methodIdForm} method ids${persona ? `, auto sign-in as ${persona}` : ''}`,
   );
   const stop = () => {
     void tenant.close().then(() => process.exit(0));
@@ -83,6 +91,7 @@ function parse() {
       state: { type: 'string' },
       'tls-dir': { type: 'string' },
       throttle: { type: 'string' },
+      'method-ids': { type: 'string' },
       'no-controls': { type: 'boolean' },
       help: { type: 'boolean' },
     },

@@ -10,6 +10,7 @@ import type { FaultSettings } from './controls/fault-plan.ts';
 import type { TenantControls } from './controls/tenant-controls.ts';
 import type { ThrottleSettings } from './controls/token-bucket.ts';
 import type { Directory } from './directory.ts';
+import { chooseMethodIdForm, type MethodIdForm } from './graph/method-id.ts';
 import type { TenantRequest, TenantResponse } from './http/tenant-request.ts';
 import { LocalTenantError } from './local-tenant-error.ts';
 import { loadTenantSeed, parseTenantSeed } from './seed/load-tenant-seed.ts';
@@ -46,6 +47,11 @@ export interface LocalTenantOptions {
   controls?: boolean;
   throttle?: ThrottleSettings;
   faults?: FaultSettings;
+  /**
+   * The form of fido2Method ids: credential-id-based or GUID. Graph documents neither; default:
+   * one picked at random for this run, so clients cannot come to depend on it.
+   */
+  methodIds?: MethodIdForm;
   /** Unexpected errors inside the tenant (answered 500); the CLI logs them. */
   onError?: (error: unknown) => void;
 }
@@ -55,6 +61,8 @@ export interface LocalTenant {
   url: string;
   port: number;
   tenantId: string;
+  /** The form of fido2Method ids this run issues. */
+  methodIdForm: MethodIdForm;
   /** `${url}/${tenantId}`: the authority. */
   authority: string;
   /** `${url}/v1.0` and `${url}/beta`. */
@@ -134,8 +142,10 @@ export async function startLocalTenant(options: LocalTenantOptions = {}): Promis
     () => undefined,
   );
   const url = `https://localhost:${actualPort}`;
+  const methodIdForm = chooseMethodIdForm(options.methodIds);
   const runtime = new TenantRuntime({
     root: url,
+    methodIdForm,
     seed,
     keys,
     clock,
@@ -157,6 +167,7 @@ export async function startLocalTenant(options: LocalTenantOptions = {}): Promis
     url,
     port: actualPort,
     tenantId,
+    methodIdForm,
     authority: `${url}/${tenantId}`,
     graphUrl: { v1: `${url}/v1.0`, beta: `${url}/beta` },
     caFile: tls.caFile,

@@ -1,4 +1,3 @@
-import { X509Certificate } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { decodeJwt } from 'jose';
 import type { Clock } from './clock.ts';
@@ -22,11 +21,13 @@ import {
   type TenantResponse,
 } from './http/tenant-request.ts';
 import type { TenantSeed } from './seed/tenant-seed.ts';
+import type { MethodIdForm } from './graph/method-id.ts';
 import type { TenantKeys } from './tenant-keys.ts';
 import { TenantState, type TenantStateSnapshot } from './tenant-state.ts';
 
 export interface RuntimeOptions {
   root: string;
+  methodIdForm: MethodIdForm;
   seed: TenantSeed;
   keys: TenantKeys;
   clock: Clock;
@@ -68,7 +69,7 @@ export class TenantRuntime {
     this.live = {
       state: options.snapshot
         ? new TenantState(options.snapshot)
-        : TenantState.fromSeed(options.seed, directory),
+        : TenantState.fromSeed(options.seed, directory, options.methodIdForm),
       counters: emptyCounters(),
       bucket: undefined,
       faults: undefined,
@@ -96,7 +97,7 @@ export class TenantRuntime {
       deviceCodeIntervalSeconds: options.deviceCodeIntervalSeconds,
       certificatesOf: (clientId) => this.live.extraCertificates.get(clientId.toLowerCase()) ?? [],
     });
-    const trustedRoots = options.seed.attestationRoots.map((r) => new X509Certificate(r.pem));
+    const trustedRoots = options.seed.attestationRoots.map((r) => r.pem);
     this.graph = new GraphEndpoints({
       root: options.root,
       directory,
@@ -104,10 +105,11 @@ export class TenantRuntime {
       challenges: new ChallengeSealer(options.keys.challenge),
       clock: options.clock,
       rpId: options.rpId,
-      trustedRoots: () => trustedRoots,
+      attestationRootsFor: () => trustedRoots,
       signingKey: options.keys.signing.publicKey,
       issuer: issuerUrl,
       authorizeUrl: `${options.root}/${directory.tenantId}/oauth2/v2.0/authorize`,
+      methodIdForm: options.methodIdForm,
       onChange,
     });
     const signIns = new SignInChecks({
@@ -118,6 +120,7 @@ export class TenantRuntime {
       onChange,
     });
     this.controls = new TenantControls({
+      methodIdForm: options.methodIdForm,
       seed: options.seed,
       directory,
       live: this.live,
@@ -229,9 +232,16 @@ export class TenantRuntime {
     if (operation === 'registerFido2Method') {
       if (response.status === 201) counters.registrations.accepted += 1;
       else if (response.status === 400) counters.registrations.refused += 1;
-      if (response.status === 201 && faults?.takeResetAfterCommit()) {
+      const fault = response.status === 201 ? faults?.takeAfterCommit() : undefined;
+      if (fault !== undefined) {
         counters.injectedFaults += 1;
-        return { status: 0, resetConnection: true };
+        if (fault === 'reset') return { status: 0, resetConnection: true };
+        return graphError(
+          request,
+          fault,
+          faultCode(fault),
+          'The service is temporarily unavailable (injected by the local tenant after committing the request).',
+        );
       }
     }
     return response;

@@ -1,12 +1,12 @@
 import { graphDateTime } from './http/tenant-request.ts';
 import type { Directory } from './directory.ts';
 import { modelForAaguid } from './graph/aaguid-models.ts';
-import { encodeCredentialId } from './graph/credential-id-encoding.ts';
+import { methodIdFor, type MethodIdForm } from './graph/method-id.ts';
 import type { RegistrationRefusalCause } from './graph/registration-refusal.ts';
 import type { Fido2PolicySettings, TenantSeed } from './seed/tenant-seed.ts';
 
 export interface StoredFido2Method {
-  /** Graph's method id: the credential id in .NET's padding-digit base64url, as Entra makes it. */
+  /** Graph's method id: a GUID or the credential id, per the run's MethodIdForm (see method-id.ts). */
   id: string;
   userId: string;
   /** base64url without padding. */
@@ -67,12 +67,12 @@ export class TenantState {
     this.policy = snapshot.policy;
   }
 
-  static fromSeed(seed: TenantSeed, directory: Directory): TenantState {
+  static fromSeed(seed: TenantSeed, directory: Directory, idForm: MethodIdForm): TenantState {
     const methods = seed.users.flatMap((user) =>
       user.fido2Methods.map((m): StoredFido2Method => {
         const bytes = Buffer.from(m.credentialId, 'base64url');
         return {
-          id: encodeCredentialId(bytes, 'dotnet'),
+          id: methodIdFor(idForm, bytes, { stable: true }),
           userId: user.id,
           credentialId: m.credentialId,
           publicKey: null,

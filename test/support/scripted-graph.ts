@@ -91,6 +91,53 @@ export class ManualClock implements RetryClock {
   }
 }
 
+/**
+ * A discrete-event clock for concurrent requests: sleeps wait until `run` moves time to them, in
+ * time order, after everything already runnable has run. Lets a test start requests at chosen
+ * moments and see exactly when each left.
+ */
+export class EventClock implements RetryClock {
+  time = 1_700_000_000_000;
+  private timers: { at: number; seq: number; resolve: () => void }[] = [];
+  private seq = 0;
+
+  now(): number {
+    return this.time;
+  }
+
+  sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      this.timers.push({ at: this.time + Math.max(0, ms), seq: this.seq++, resolve });
+    });
+  }
+
+  random(): number {
+    return 0.5;
+  }
+
+  async run<T>(work: Promise<T>): Promise<T> {
+    let settled = false;
+    work.then(
+      () => (settled = true),
+      () => (settled = true),
+    );
+    for (let idle = 0; idle < 50;) {
+      await new Promise((resolve) => setImmediate(resolve));
+      if (settled) return work;
+      this.timers.sort((a, b) => a.at - b.at || a.seq - b.seq);
+      const next = this.timers.shift();
+      if (!next) {
+        idle += 1;
+        continue;
+      }
+      idle = 0;
+      this.time = Math.max(this.time, next.at);
+      next.resolve();
+    }
+    throw new Error('EventClock: the work is stuck with no timer pending.');
+  }
+}
+
 export const staticCredential: TokenCredential = {
   getToken: (): Promise<AccessToken> =>
     Promise.resolve({ token: 'test-token', expiresOnTimestamp: Date.now() + 3_600_000 }),

@@ -1,6 +1,6 @@
 import { GraphError } from '../../../core/graph/graph-error.ts';
 import type { CourierServices } from '../../courier-services.ts';
-import type { PrefetchOptionsInput } from '../request-activities.ts';
+import type { PrefetchOptionsInput, PrefetchOptionsResult } from '../request-activities.ts';
 
 /**
  * With pre-fetch on (beta, long challenge timeout), fetches the creation options at approval
@@ -9,7 +9,7 @@ import type { PrefetchOptionsInput } from '../request-activities.ts';
 export async function prefetchOptions(
   input: PrefetchOptionsInput,
   services: Pick<CourierServices, 'graph' | 'jobs'>,
-): Promise<{ prefetched: boolean; reason?: string }> {
+): Promise<PrefetchOptionsResult> {
   try {
     const fetched = await services.graph.getCreationOptions(input.userId);
     await services.jobs.setPrefetchedOptions(input.jobId, {

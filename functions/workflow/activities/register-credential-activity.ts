@@ -1,4 +1,3 @@
-import { methodHoldsCredential } from '../../../core/graph/graph-gateway.ts';
 import { GraphError, type GraphErrorCode } from '../../../core/graph/graph-error.ts';
 import { decodeBase64Url } from '../../../core/webauthn/base64url.ts';
 import type { CourierServices } from '../../courier-services.ts';
@@ -49,34 +48,27 @@ export async function registerCredential(
         true,
       );
     }
-    const credentialId = decodeBase64Url(s.credentialId, 'credentialId');
+    const registration = {
+      displayName: s.displayName,
+      credentialId: decodeBase64Url(s.credentialId, 'credentialId'),
+      clientDataJSON: decodeBase64Url(s.clientDataJSON, 'clientDataJSON'),
+      attestationObject: decodeBase64Url(s.attestationObject, 'attestationObject'),
+      ...(s.clientExtensionResults ? { clientExtensionResults: s.clientExtensionResults } : {}),
+    };
     let registered: { methodId: string; graphRequestId?: string; reconciled: boolean };
     try {
-      const existing = (await graph.listFido2Methods(userId)).find((m) =>
-        methodHoldsCredential(m, credentialId),
-      );
+      // Found by this attempt's display name and AAGUID, not by guessing the method id.
+      const existing = await graph.findRegisteredMethod(userId, registration, { aaguid });
       if (existing) {
         registered = { methodId: existing.id, reconciled: true };
       } else {
         const preflight = await graph.preflight(userId, aaguid);
         const problem = preflight.problems[0];
         if (problem) return refused(problem.code, problem.message, false);
-        const result = await graph.registerFido2Method(
-          userId,
-          {
-            displayName: s.displayName,
-            credentialId,
-            clientDataJSON: decodeBase64Url(s.clientDataJSON, 'clientDataJSON'),
-            attestationObject: decodeBase64Url(s.attestationObject, 'attestationObject'),
-            ...(s.clientExtensionResults
-              ? { clientExtensionResults: s.clientExtensionResults }
-              : {}),
-          },
-          {
-            aaguid,
-            ...(s.challengeExpiresAt ? { challengeExpiresAt: s.challengeExpiresAt } : {}),
-          },
-        );
+        const result = await graph.registerFido2Method(userId, registration, {
+          aaguid,
+          ...(s.challengeExpiresAt ? { challengeExpiresAt: s.challengeExpiresAt } : {}),
+        });
         registered = {
           methodId: result.value.id,
           ...(result.requestId ? { graphRequestId: result.requestId } : {}),

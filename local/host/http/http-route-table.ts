@@ -1,4 +1,5 @@
 import type { RegisteredFunction } from '../registered-function.ts';
+import { assertRouteNotReserved } from './reserved-route.ts';
 import { RouteTemplate } from './route-template.ts';
 
 export interface HttpRoute {
@@ -21,6 +22,7 @@ export interface RouteMatch {
  * specific templates win — a literal segment beats a constrained parameter, which beats a plain
  * one, which beats a catch-all — whatever order the functions were registered in. A method the
  * route does not accept is a 404, as in the Functions host, where methods are route constraints.
+ * A route in the host's reserved space (admin…, runtime…) is refused, as Azure refuses it.
  */
 export class HttpRouteTable {
   readonly routes: readonly HttpRoute[];
@@ -30,6 +32,7 @@ export class HttpRouteTable {
     this.#prefix = routePrefix === '' ? [] : routePrefix.split('/').map((s) => s.toLowerCase());
     const routes = functions.flatMap((fn): HttpRoute[] => {
       if (fn.kind !== 'http' || !fn.http) return [];
+      assertRouteNotReserved(fn.name, fn.http.route);
       const template = new RouteTemplate(fn.http.route ?? fn.name);
       const shown = [routePrefix, template.template.replace(/^~?\/+/, '')].filter(Boolean);
       return [

@@ -27,7 +27,7 @@ const ENDPOINTS = {
     'Body {capacity, refillPerSecond}: a token bucket in front of Graph (429 + Retry-After).',
   'DELETE /_courier/tenant/throttle': 'No throttling.',
   'PUT /_courier/tenant/faults':
-    'Body {errorRate, statuses, retryAfterSeconds, latencyMs, seed, resetAfterCommit, resetBeforeCommit}.',
+    'Body {errorRate, statuses, retryAfterSeconds, latencyMs, seed, resetAfterCommit, resetBeforeCommit, afterCommit: [503|504|"reset"]}.',
   'DELETE /_courier/tenant/faults': 'No injected faults.',
   'PATCH /_courier/tenant/policy':
     'Body: fido2 policy fields to replace (state, isSelfServiceRegistrationAllowed, …).',

@@ -13,9 +13,17 @@ export interface FaultSettings {
   seed?: string;
   /** The next N fido2Methods POSTs are committed, then the connection is reset (outcome unknown). */
   resetAfterCommit?: number;
+  /**
+   * The next fido2Methods POSTs that commit (the method exists) are answered, in turn, with these
+   * instead of 201: a 503 or 504 from the front end, or a dropped connection. Graph documents no
+   * such thing, and nothing says it cannot happen.
+   */
+  afterCommit?: AfterCommitFault[];
   /** The next N fido2Methods POSTs get a reset connection without being handled. */
   resetBeforeCommit?: number;
 }
+
+export type AfterCommitFault = 503 | 504 | 'reset';
 
 /**
  * Injected faults for Graph: 5xx at a rate, latency, and connection resets around a
@@ -27,9 +35,11 @@ export class FaultPlan {
   private counter = 0;
   private resetsAfter: number;
   private resetsBefore: number;
+  private readonly afterCommit: AfterCommitFault[];
 
   constructor(settings: FaultSettings = {}) {
     this.settings = { ...settings };
+    this.afterCommit = [...(settings.afterCommit ?? [])];
     this.resetsAfter = settings.resetAfterCommit ?? 0;
     this.resetsBefore = settings.resetBeforeCommit ?? 0;
   }
@@ -56,10 +66,13 @@ export class FaultPlan {
     return true;
   }
 
-  takeResetAfterCommit(): boolean {
-    if (this.resetsAfter <= 0) return false;
-    this.resetsAfter -= 1;
-    return true;
+  /** How to answer a POST that has just committed, or undefined for the real 201. */
+  takeAfterCommit(): AfterCommitFault | undefined {
+    if (this.resetsAfter > 0) {
+      this.resetsAfter -= 1;
+      return 'reset';
+    }
+    return this.afterCommit.shift();
   }
 
   /** Uniform in [0, 1). */

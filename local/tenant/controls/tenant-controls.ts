@@ -3,6 +3,7 @@ import { LocalTenantError } from '../local-tenant-error.ts';
 import type { Directory } from '../directory.ts';
 import type { DeviceCodeApproval, EntraEndpoints } from '../entra/entra-endpoints.ts';
 import type { GrantStore } from '../entra/grant-store.ts';
+import type { MethodIdForm } from '../graph/method-id.ts';
 import type { GraphOperation } from '../graph/graph-route.ts';
 import {
   checkPolicyReferences,
@@ -42,6 +43,7 @@ export interface RequestCounters {
 
 export interface TenantInspection {
   tenantId: string;
+  methodIdForm: MethodIdForm;
   users: {
     id: string;
     userPrincipalName: string;
@@ -103,8 +105,11 @@ export class TenantControls {
     faults: FaultSettings | undefined;
   };
   private readonly onChange: () => void;
+  /** The form of fido2Method ids this run issues. */
+  readonly methodIdForm: MethodIdForm;
 
   constructor(init: {
+    methodIdForm: MethodIdForm;
     seed: TenantSeed;
     directory: Directory;
     live: ControlledState;
@@ -125,11 +130,12 @@ export class TenantControls {
     this.clock = init.clock;
     this.initial = { throttle: init.throttle, faults: init.faults };
     this.onChange = init.onChange;
+    this.methodIdForm = init.methodIdForm;
   }
 
   /** Back to the seed: passkeys, installations, policy, counters, throttle and faults as started. */
   reset(): void {
-    this.live.state = TenantState.fromSeed(this.seed, this.directory);
+    this.live.state = TenantState.fromSeed(this.seed, this.directory, this.methodIdForm);
     this.live.counters = emptyCounters();
     this.live.retryNotBefore.clear();
     this.live.extraCertificates.clear();
@@ -146,6 +152,7 @@ export class TenantControls {
     const state = this.live.state.snapshot();
     return {
       tenantId: this.directory.tenantId,
+      methodIdForm: this.methodIdForm,
       users: this.directory.users.map((u) => ({
         id: u.id,
         userPrincipalName: u.userPrincipalName,
@@ -214,6 +221,12 @@ export class TenantControls {
     }
     if (settings?.statuses?.some((s) => s < 500 || s > 599)) {
       throw new LocalTenantError('CONFIGURATION_INVALID', 'faults.statuses must be 5xx statuses.');
+    }
+    if (settings?.afterCommit?.some((f) => f !== 503 && f !== 504 && f !== 'reset')) {
+      throw new LocalTenantError(
+        'CONFIGURATION_INVALID',
+        'faults.afterCommit takes 503, 504 or "reset".',
+      );
     }
     this.live.faults = settings ? new FaultPlan(settings) : undefined;
   }

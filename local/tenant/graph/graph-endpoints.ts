@@ -1,4 +1,4 @@
-import type { KeyObject, X509Certificate } from 'node:crypto';
+import type { KeyObject } from 'node:crypto';
 import type { User } from '@microsoft/microsoft-graph-types';
 import type { Clock } from '../clock.ts';
 import type { Directory, DirectoryUser } from '../directory.ts';
@@ -10,8 +10,8 @@ import {
 } from '../http/tenant-request.ts';
 import type { TenantState } from '../tenant-state.ts';
 import { modelForAaguid } from './aaguid-models.ts';
-import { encodeCredentialId } from './credential-id-encoding.ts';
 import { buildCreationOptions } from './creation-options.ts';
+import { methodIdFor, type MethodIdForm } from './method-id.ts';
 import { fido2MethodJson } from './fido2-method-representation.ts';
 import { fido2PolicyJson } from './fido2-policy-representation.ts';
 import { authenticateGraphCaller, requirePermission, type GraphCaller } from './graph-caller.ts';
@@ -26,12 +26,14 @@ import { verifyRegistration } from './verify-registration.ts';
 
 export interface GraphSettings {
   root: string;
+  methodIdForm: MethodIdForm;
   directory: Directory;
   state: () => TenantState;
   challenges: ChallengeSealer;
   clock: Clock;
   rpId: string;
-  trustedRoots: () => readonly X509Certificate[];
+  /** The attestation roots (PEM) Entra trusts for an AAGUID: from the FIDO metadata it serves. */
+  attestationRootsFor: (aaguid: string) => readonly string[];
   signingKey: KeyObject;
   issuer: string;
   authorizeUrl: string;
@@ -368,14 +370,14 @@ export class GraphEndpoints {
         groupIds: this.settings.directory.groupIdsOf(user.id),
         policy: state.policy,
         rpId: this.settings.rpId,
-        trustedRoots: this.settings.trustedRoots(),
+        attestationRootsFor: this.settings.attestationRootsFor,
         challenges: this.settings.challenges,
         registeredCredentialIds: state.registeredCredentialIds(),
         now,
       });
       const model = modelForAaguid(verified.aaGuid);
       const method = {
-        id: encodeCredentialId(verified.credentialId, 'dotnet'),
+        id: methodIdFor(this.settings.methodIdForm, verified.credentialId),
         userId: user.id,
         credentialId: Buffer.from(verified.credentialId).toString('base64url'),
         publicKey: Buffer.from(verified.publicKey).toString('base64url'),

@@ -4,6 +4,7 @@ import { encodeBase64Url } from '../../../core/webauthn/base64url.ts';
 import { GraphError } from '../../../core/graph/graph-error.ts';
 import { rejection } from '../../support/caught.ts';
 import { GraphGateway, type CreationOptionsSettings } from '../../../core/graph/graph-gateway.ts';
+import { attemptDisplayName } from '../../../core/graph/registered-method-match.ts';
 import {
   graphErrorBody,
   ManualClock,
@@ -24,9 +25,11 @@ const USER = {
 const CREDENTIAL_ID = Uint8Array.from({ length: 16 }, (_, i) => i * 7);
 /** Graph's method ids: the credential id in .NET's base64url with a padding digit. */
 const METHOD_ID = `${encodeBase64Url(CREDENTIAL_ID)}2`;
+/** The name the gateway gives this attempt: 'Key 1' and a tag from the credential id. */
+const TAGGED_NAME = attemptDisplayName('Key 1', CREDENTIAL_ID);
 const METHOD = {
   id: METHOD_ID,
-  displayName: 'Key 1',
+  displayName: TAGGED_NAME,
   aaGuid: 'cb69481e-8ff7-4039-93ec-0a2729a154a8',
   attestationLevel: 'attested',
   createdDateTime: '2026-11-28T10:00:00Z',
@@ -202,8 +205,9 @@ describe('the Graph gateway', () => {
       reconciled: false,
       requestId: 'req-1',
     });
+    expect(TAGGED_NAME).toMatch(/^Key 1 #[a-z2-9]{6}$/);
     expect(graph.requests[0]!.body).toEqual({
-      displayName: 'Key 1',
+      displayName: TAGGED_NAME,
       publicKeyCredential: {
         id: encodeBase64Url(CREDENTIAL_ID),
         response: { clientDataJSON: 'e30', attestationObject: 'AQID' },
@@ -212,24 +216,104 @@ describe('the Graph gateway', () => {
     });
   });
 
-  it('reconciles a POST with an unknown outcome by listing, and never registers twice', async () => {
-    const found = setUp((r, i) =>
-      i === 0 ? { network: 'reset-after-send' } : { status: 200, body: { value: [METHOD] } },
-    );
-    const result = await found.client.registerFido2Method(USER_ID, REGISTRATION);
-    expect(result.reconciled).toBe(true);
-    expect(result.value.id).toBe(METHOD_ID);
-    expect(found.graph.requests.map((r) => r.method)).toEqual(['POST', 'GET']);
+  describe.each([
+    ['credential-id-based', METHOD_ID],
+    ['GUID', '73e4b2c6-8a2f-4d3e-9b1a-5c7d8e9f0a1b'],
+  ])('with %s method ids', (_form, methodId) => {
+    const method = { ...METHOD, id: methodId };
+    const ANOTHER_KEY = {
+      ...METHOD,
+      id: 'c0ffee00-8a2f-4d3e-9b1a-5c7d8e9f0a1b',
+      displayName: 'Key 1',
+      createdDateTime: '2023-11-14T22:13:20Z',
+    };
 
-    const lost = setUp((r, i) =>
-      i === 0
-        ? { status: 504, body: graphErrorBody('gatewayTimeout', 'late') }
-        : r.method === 'GET'
-          ? { status: 200, body: { value: [] } }
-          : { status: 201, body: METHOD },
+    it.each([
+      ['a connection reset after sending', { network: 'reset-after-send' } as const],
+      ['a 504', { status: 504, body: graphErrorBody('gatewayTimeout', 'late') }],
+      ['a 503', { status: 503, body: graphErrorBody('serviceNotAvailable', 'busy') }],
+    ])(
+      'finds the credential after %s by its attempt name, and POSTs once',
+      async (_what, answer) => {
+        const found = setUp((r, i) => {
+          if (i === 0) return answer;
+          // Graph's clock: the method was made at the time of the POST.
+          const created = new Date(found.clock.now()).toISOString();
+          return {
+            status: 200,
+            body: { value: [ANOTHER_KEY, { ...method, createdDateTime: created }] },
+          };
+        });
+        const result = await found.client.registerFido2Method(USER_ID, REGISTRATION, {
+          aaguid: METHOD.aaGuid,
+        });
+        expect(result.reconciled).toBe(true);
+        expect(result.value.id).toBe(methodId);
+        expect(found.graph.requests.map((r) => r.method)).toEqual(['POST', 'GET']);
+      },
     );
-    expect((await lost.client.registerFido2Method(USER_ID, REGISTRATION)).reconciled).toBe(false);
-    expect(lost.graph.requests.map((r) => r.method)).toEqual(['POST', 'GET', 'POST']);
+
+    it('does not take another key with the same base name, or one made long before, for this one', async () => {
+      const stale = { ...method, createdDateTime: '2020-01-01T00:00:00Z' };
+      const lost = setUp((r, i) =>
+        i === 0
+          ? { status: 504, body: graphErrorBody('gatewayTimeout', 'late') }
+          : r.method === 'GET'
+            ? {
+                status: 200,
+                body: { value: methodId === METHOD_ID ? [ANOTHER_KEY] : [ANOTHER_KEY, stale] },
+              }
+            : { status: 201, body: method },
+      );
+      const result = await lost.client.registerFido2Method(USER_ID, REGISTRATION, {
+        aaguid: METHOD.aaGuid,
+      });
+      expect(result.reconciled).toBe(false);
+      // Listed twice (with a pause) before the credential, never registered, is sent again.
+      expect(lost.graph.requests.map((r) => r.method)).toEqual(['POST', 'GET', 'GET', 'POST']);
+    });
+
+    it('takes a 400 after a late commit as that commit, not as a refusal', async () => {
+      let committed = false;
+      const late = setUp((r, i) => {
+        if (r.method === 'POST') {
+          if (i === 0) {
+            committed = true;
+            return { status: 504, body: graphErrorBody('gatewayTimeout', 'late') };
+          }
+          return { status: 400, body: graphErrorBody('badRequest', 'Bad request.') };
+        }
+        // The first two lists do not see the commit yet (replication lag); later ones do.
+        const visible =
+          committed && late.graph.requests.filter((q) => q.method === 'GET').length > 2;
+        const created = new Date(late.clock.now()).toISOString();
+        return {
+          status: 200,
+          body: { value: visible ? [{ ...method, createdDateTime: created }] : [] },
+        };
+      });
+      const result = await late.client.registerFido2Method(USER_ID, REGISTRATION, {
+        aaguid: METHOD.aaGuid,
+      });
+      expect(result).toMatchObject({ reconciled: true, value: { id: methodId } });
+    });
+  });
+
+  it('checks group membership 20 group ids at a time', async () => {
+    const groups = Array.from({ length: 45 }, (_, i) => `group-${i}`);
+    const { client, graph } = setUp((r) => ({
+      status: 200,
+      body: { value: (r.body as { groupIds: string[] }).groupIds.filter((g) => g.endsWith('7')) },
+    }));
+    expect(await client.checkMemberGroups(USER_ID, groups)).toEqual([
+      'group-7',
+      'group-17',
+      'group-27',
+      'group-37',
+    ]);
+    expect(graph.requests.map((r) => (r.body as { groupIds: string[] }).groupIds.length)).toEqual([
+      20, 20, 5,
+    ]);
   });
 
   it("classifies Graph's bare 400 into the cause an operator can fix", async () => {

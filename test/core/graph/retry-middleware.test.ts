@@ -3,6 +3,7 @@ import type { GraphError } from '../../../core/graph/graph-error.ts';
 import { GraphGateway } from '../../../core/graph/graph-gateway.ts';
 import { parseRetryAfter } from '../../../core/graph/retry-middleware.ts';
 import {
+  EventClock,
   graphErrorBody,
   ManualClock,
   ScriptedGraph,
@@ -109,6 +110,53 @@ describe('retries against Graph', () => {
     expect(error.code).toBe('NETWORK');
     expect(error.outcomeUnknown).toBe(true);
     expect(post.graph.requests).toHaveLength(1);
+  });
+
+  it('holds back every request of any kind until a Retry-After has passed, even one started later', async () => {
+    const clock = new EventClock();
+    let throttledAt: number | undefined;
+    const graph = new ScriptedGraph((request, index) => {
+      if (index < 3) {
+        throttledAt ??= clock.now();
+        return {
+          status: 429,
+          headers: { 'retry-after': '5' },
+          body: graphErrorBody('TooManyRequests', 'slow down'),
+        };
+      }
+      if (request.method === 'DELETE') return { status: 204 };
+      if (request.method === 'POST') return { status: 200, body: { value: [] } };
+      return request.path.includes('fido2Methods')
+        ? { status: 200, body: { value: [] } }
+        : { status: 200, body: USER };
+    }, clock);
+    const client = new GraphGateway({ credential: staticCredential, transport: graph, clock });
+    const burst = Promise.all([
+      client.getUser(USER.id),
+      client.checkMemberGroups(USER.id, ['g1']),
+      client.listFido2Methods(USER.id),
+    ]);
+    // A request of another kind, started 1 s into the 5 s wait, by a caller that saw no 429.
+    const later = clock.sleep(1_000).then(() => client.deleteFido2Method(USER.id, 'm1'));
+    await clock.run(Promise.all([burst, later]));
+    expect(graph.requests.slice(0, 3).every((r) => r.at === throttledAt)).toBe(true);
+    const afterwards = graph.requests.slice(3);
+    expect(afterwards.map((r) => r.method).sort()).toEqual(['DELETE', 'GET', 'GET', 'POST']);
+    for (const request of afterwards)
+      expect(request.at).toBeGreaterThanOrEqual(throttledAt! + 5_000);
+  });
+
+  it('never resends a POST answered 503 or 504: its outcome is unknown', async () => {
+    for (const status of [503, 504]) {
+      const post = gateway(() => ({
+        status,
+        headers: { 'retry-after': '1' },
+        body: graphErrorBody('serviceNotAvailable', 'busy'),
+      }));
+      const error = await failure(post.client.checkMemberGroups(USER.id, ['g1']));
+      expect(error.status).toBe(status);
+      expect(post.graph.requests).toHaveLength(1);
+    }
   });
 
   it('parses Retry-After as seconds or as an HTTP date', () => {

@@ -116,7 +116,7 @@ function inState(host: HostProcess, requestId: string, state: RequestView['state
 }
 
 async function auditEvents(host: HostProcess, requestId: string): Promise<string[]> {
-  const answer = await as(host, 'admin').get(`admin/audit?requestId=${requestId}`);
+  const answer = await as(host, 'admin').get(`manage/audit?requestId=${requestId}`);
   return answer.json<{ records: { event: string }[] }>().records.map((r) => r.event);
 }
 
@@ -147,7 +147,7 @@ describe('a functions host killed and restarted', () => {
 
   it('re-runs a registration that was in flight, registering the key exactly once', async () => {
     const first = await startHost();
-    const bulk = await as(first, 'admin').post('admin/requests/bulk', {
+    const bulk = await as(first, 'admin').post('manage/requests/bulk', {
       batchId: 'restart-2',
       requests: [{ user: 'julia.rossi@fabrikam.example' }],
     });

@@ -20,7 +20,7 @@ beforeAll(async () => {
 afterAll(async () => stack?.stop());
 
 async function queued(batchId: string, user: string): Promise<string> {
-  const answer = await stack.as('admin').post('admin/requests/bulk', {
+  const answer = await stack.as('admin').post('manage/requests/bulk', {
     batchId,
     requests: [{ user }],
   });

@@ -92,7 +92,7 @@ describe('the requesters’ and approvers’ API', () => {
   });
 
   it('revokes a completed key reported lost and starts its replacement', async () => {
-    const bulk = await stack.as('admin').post('admin/requests/bulk', {
+    const bulk = await stack.as('admin').post('manage/requests/bulk', {
       batchId: 'lost-key-1',
       requests: [
         { user: 'elin.nyberg@fabrikam.example' },
@@ -113,7 +113,7 @@ describe('the requesters’ and approvers’ API', () => {
       'INVALID_ROW',
     ]);
     // Sending the batch again starts nothing twice.
-    const again = await stack.as('admin').post('admin/requests/bulk', {
+    const again = await stack.as('admin').post('manage/requests/bulk', {
       batchId: 'lost-key-1',
       requests: [{ user: 'elin.nyberg@fabrikam.example' }],
     });

@@ -96,7 +96,7 @@ describe('a key request from asking to the PIN, through the local host over HTTP
     expect(done.actions).toEqual(['report-lost']);
 
     // The audit trail has one record per transition with the key's identity and Graph's ids.
-    const audit = await stack.as('admin').get(`admin/audit?requestId=${requestId}`);
+    const audit = await stack.as('admin').get(`manage/audit?requestId=${requestId}`);
     expect(audit.status, audit.text).toBe(200);
     const records = audit.json<{ records: Record<string, unknown>[] }>().records;
     const states = records.map((r) => r.to);
@@ -135,7 +135,7 @@ describe('a key request from asking to the PIN, through the local host over HTTP
     }
 
     // IT finds the request by the key's serial.
-    const found = await stack.as('admin').get(`admin/requests/find?serial=${programmed.serial}`);
+    const found = await stack.as('admin').get(`manage/requests/find?serial=${programmed.serial}`);
     expect(
       found.json<{ requests: { requestId: string }[] }>().requests.map((r) => r.requestId),
     ).toEqual([requestId]);

@@ -31,7 +31,7 @@ afterAll(async () => {
 async function registeredJob(user: string, batchId: string) {
   const bulk = await stack
     .as('admin')
-    .post('admin/requests/bulk', { batchId, requests: [{ user }] });
+    .post('manage/requests/bulk', { batchId, requests: [{ user }] });
   expect(bulk.status, bulk.text).toBe(200);
   const requestId = bulk.json<{ results: { requestId: string }[] }>().results[0]!.requestId;
   const jobId = `job-${requestId}`;
@@ -99,7 +99,7 @@ function asTenantChallenge(challenge: SignInChallenge) {
 }
 
 async function auditEvents(requestId: string): Promise<Record<string, unknown>[]> {
-  const audit = await stack.as('admin').get(`admin/audit?requestId=${requestId}`);
+  const audit = await stack.as('admin').get(`manage/audit?requestId=${requestId}`);
   return audit.json<{ records: Record<string, unknown>[] }>().records;
 }
 

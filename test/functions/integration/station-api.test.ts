@@ -13,7 +13,7 @@ afterAll(async () => stack?.stop());
 
 /** Pre-approved requests through the admin API: the quickest way to put jobs in the queue. */
 async function queuedJobs(batchId: string, users: string[]): Promise<string[]> {
-  const answer = await stack.as('admin').post('admin/requests/bulk', {
+  const answer = await stack.as('admin').post('manage/requests/bulk', {
     batchId,
     requests: users.map((user) => ({ user })),
   });
@@ -116,7 +116,7 @@ describe('the station API', () => {
       message: expect.stringContaining('Station.Operator'),
     });
     expect((await stack.as('employee').get('station/pin-envelope-key')).status).toBe(403);
-    expect((await stack.as('operator').get('admin/audit')).status).toBe(403);
+    expect((await stack.as('operator').get('manage/audit')).status).toBe(403);
 
     // A token for another API (Graph) and a token with a forged signature.
     const graphToken = await signIn(stack, 'operator', 'https://graph.microsoft.com/User.Read');
@@ -197,7 +197,7 @@ describe('the station API', () => {
     expect((await station.fail(claimedJob, 'wrong-key-class')).status).toBe(200);
     await eventually(async () => {
       const records = (
-        await stack.as('admin').get(`admin/audit?requestId=${jobId!.slice(4)}`)
+        await stack.as('admin').get(`manage/audit?requestId=${jobId!.slice(4)}`)
       ).json<{ records: { event?: string }[] }>().records;
       return records.some((r) => r.event === 'key-failed') ? true : undefined;
     }, 'the key failure in the audit trail');

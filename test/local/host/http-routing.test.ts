@@ -61,6 +61,29 @@ describe('route templates', () => {
     expect(table.match('GET', '/api/items/7')).toBeUndefined();
     expect(new HttpRouteTable([fn('root', 'hello')], '').match('GET', '/hello')).toBeDefined();
   });
+
+  it('refuses routes in the Functions host reserved space, as Azure does', () => {
+    const fn = (name: string, route: string | undefined): RegisteredFunction =>
+      ({
+        name,
+        kind: 'http',
+        http: { route, methods: [], authLevel: 'anonymous' },
+      }) as unknown as RegisteredFunction;
+    // A plain string prefix, whatever the route prefix and case; an empty route is the name.
+    for (const [name, route] of [
+      ['audit', 'admin/audit'],
+      ['audit', '/Admin/audit'],
+      ['health', 'administration/health'],
+      ['hooks', 'runtime/webhooks/x'],
+      ['admin-things', undefined],
+    ] as const) {
+      expect(() => new HttpRouteTable([fn(name, route)], 'api'), String(route)).toThrow(
+        'The specified route conflicts with one or more built in routes.',
+      );
+    }
+    expect(() => new HttpRouteTable([fn('audit', 'manage/audit')], 'api')).not.toThrow();
+    expect(() => new HttpRouteTable([fn('audit', 'my/admin/audit')], 'api')).not.toThrow();
+  });
 });
 
 describe('HTTP triggers over HTTPS', () => {

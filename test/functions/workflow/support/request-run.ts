@@ -37,7 +37,7 @@ import { ReplayDriver, sdkOrchestrator, type ActivityHandler } from './replay-dr
  */
 
 /** Registered under its own name so nothing here depends on the app's entry point. */
-export const TEST_ORCHESTRATION = 'courier-request-v1-replay-test';
+export const TEST_ORCHESTRATION = 'courier-request-v2-replay-test';
 
 export const HOUR = 3_600_000;
 export const DAY = 24 * HOUR;

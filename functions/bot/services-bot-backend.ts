@@ -1,0 +1,188 @@
+import { randomUUID } from 'node:crypto';
+import type { DurableClient } from 'durable-functions';
+import { TERMINAL_STATES } from '../../core/request/request-state.ts';
+import type { CourierServices } from '../courier-services.ts';
+import type { CourierLogger } from '../log/courier-logger.ts';
+import { confirmDeliveryStep } from '../store/delivery-confirmation.ts';
+import type { RequestSummary } from '../store/request-index.ts';
+import { LOST_KEY_ORCHESTRATION, lostKeyInstanceId } from '../workflow/lost-key-orchestration.ts';
+import { RequestEvent } from '../workflow/request-events.ts';
+import { instanceExists, startRequest } from '../workflow/start-request.ts';
+import type { BotBackend, BotRefusal, BotUser, DeliveryOutcome } from './bot-backend.ts';
+import type { ApprovalDecisionView } from './cards/approval-card.ts';
+import { shipToFromProfile } from './request-form.ts';
+import type { BotRefusals } from './store/bot-refusals.ts';
+import type { ConversationReferences } from './store/conversation-references.ts';
+
+/**
+ * The bot's backend in the functions app: the request index and audit trail for reading, the
+ * durable client for telling a request's orchestration what people did — the same events the
+ * HTTP API raises, validated again by the orchestration.
+ */
+export class ServicesBotBackend implements BotBackend {
+  readonly keyClasses: readonly string[];
+  readonly defaultKeyClass: string;
+  readonly tabUrl: string;
+  private readonly services: CourierServices;
+  private readonly client: DurableClient;
+  private readonly references: ConversationReferences;
+  private readonly refusals: BotRefusals;
+  private readonly log: CourierLogger;
+
+  constructor(parts: {
+    services: CourierServices;
+    client: DurableClient;
+    references: ConversationReferences;
+    refusals: BotRefusals;
+    tabUrl: string;
+    log: CourierLogger;
+  }) {
+    this.services = parts.services;
+    this.client = parts.client;
+    this.references = parts.references;
+    this.refusals = parts.refusals;
+    this.tabUrl = parts.tabUrl;
+    this.log = parts.log;
+    this.keyClasses = parts.services.settings.keyClasses.map((k) => k.name);
+    this.defaultKeyClass = parts.services.settings.defaultKeyClass;
+  }
+
+  async shipToOf(userId: string): Promise<string | undefined> {
+    try {
+      return shipToFromProfile(await this.services.graph.getUser(userId));
+    } catch (error) {
+      // Only a prefill: the person types the address instead.
+      this.log.warn('profile-unavailable', { error });
+      return undefined;
+    }
+  }
+
+  requestsOf(userId: string): Promise<RequestSummary[]> {
+    return this.services.requests.listForRequester(userId);
+  }
+
+  find(requestId: string): Promise<RequestSummary | undefined> {
+    return this.services.requests.find(requestId);
+  }
+
+  async startRequest(request: Parameters<BotBackend['startRequest']>[0]) {
+    const keyClass = this.services.settings.keyClasses.find((k) => k.name === request.keyClass);
+    if (!keyClass) throw new Error(`Unknown key class ${request.keyClass}.`);
+    const { started } = await startRequest(this.client, this.services.settings, {
+      requestId: request.requestId,
+      requester: request.requester,
+      reason: request.reason,
+      keyClass,
+      shippingAddress: request.shippingAddress,
+      ...(request.note ? { note: request.note } : {}),
+    });
+    return { started };
+  }
+
+  async decide(summary: RequestSummary, approver: BotUser, approved: boolean, comment?: string) {
+    await this.client.raiseEvent(summary.instanceId, RequestEvent.ApprovalDecision, {
+      approver,
+      approved,
+      ...(comment ? { comment } : {}),
+      at: new Date().toISOString(),
+    });
+  }
+
+  async cancel(summary: RequestSummary, by: BotUser) {
+    await this.client.raiseEvent(summary.instanceId, RequestEvent.Cancel, {
+      by,
+      at: new Date().toISOString(),
+    });
+  }
+
+  async reportLost(summary: RequestSummary, by: BotUser) {
+    if (!TERMINAL_STATES.has(summary.state)) {
+      await this.client.raiseEvent(summary.instanceId, RequestEvent.LostKey, {
+        by,
+        at: new Date().toISOString(),
+      });
+      return;
+    }
+    if (!summary.methodId) return;
+    const instanceId = lostKeyInstanceId(summary.requestId);
+    if (await instanceExists(this.client, instanceId)) return;
+    await this.client.startNew(LOST_KEY_ORCHESTRATION, {
+      instanceId,
+      input: {
+        requestId: summary.requestId,
+        requester: by,
+        methodId: summary.methodId,
+        step: summary.step + 1,
+      },
+    });
+  }
+
+  async confirmDelivery(
+    summary: RequestSummary,
+    serialLastDigits: string,
+    by: BotUser,
+  ): Promise<DeliveryOutcome> {
+    const step = await confirmDeliveryStep(
+      this.services.requests,
+      summary.requestId,
+      serialLastDigits,
+    );
+    if (step.kind !== 'confirmed') return step;
+    await this.client.raiseEvent(summary.instanceId, RequestEvent.DeliveryConfirmed, {
+      by,
+      at: step.at,
+    });
+    return { kind: 'confirmed' };
+  }
+
+  async decisionOf(requestId: string): Promise<ApprovalDecisionView | undefined> {
+    const records = await this.services.audit.listByRequest(requestId);
+    const decided = records.find(
+      (r) => (r.event === 'approved' || r.event === 'rejected') && r.approver,
+    );
+    if (!decided?.approver) return undefined;
+    return {
+      approved: decided.event === 'approved',
+      by: decided.approver,
+      at: decided.at,
+      ...(decided.detail ? { comment: decided.detail } : {}),
+    };
+  }
+
+  async teamsUserIdsOf(userIds: readonly string[]): Promise<string[]> {
+    const found = await Promise.all(userIds.map((id) => this.references.find(id)));
+    return found.flatMap((entry) => (entry ? [entry.teamsUserId] : []));
+  }
+
+  async recordRefusal(refusal: BotRefusal): Promise<void> {
+    const at = new Date().toISOString();
+    this.log.warn('bot-refused', {
+      reason: refusal.reason,
+      requestId: refusal.requestId,
+      actorId: refusal.actor?.id,
+    });
+    if (refusal.requestId && refusal.state) {
+      await this.services.audit.append({
+        recordId: `${refusal.requestId}:refused:${randomUUID()}`,
+        requestId: refusal.requestId,
+        at,
+        actor: {
+          kind: 'approver',
+          id: refusal.actor?.id ?? 'unknown',
+          ...(refusal.actor?.displayName ? { displayName: refusal.actor.displayName } : {}),
+        },
+        to: refusal.state,
+        event: `refused-${refusal.reason}`,
+        reason: refusal.reason,
+        detail: refusal.message,
+      });
+      return;
+    }
+    await this.refusals.append({
+      at,
+      reason: refusal.reason,
+      detail: refusal.message,
+      ...(refusal.actor ? { claimedFrom: refusal.actor.id } : {}),
+    });
+  }
+}
