@@ -41,10 +41,14 @@ import {
  * the clock, so every step is deterministic and instant.
  */
 
-/** Azure Storage's limits, which the Durable extension announces to the SDK. */
+/**
+ * Azure Storage's limits, which the Durable extension announces to the SDK, and the local host's
+ * rule on top: no timer past 3 days (a longer one fails the orchestration).
+ */
 export const AZURE_STORAGE_TIMERS: TimerPolicy = {
   maximumShortTimerMs: 6 * 86_400_000,
   longRunningTimerIntervalMs: 3 * 86_400_000,
+  maximumTimerMs: 3 * 86_400_000,
 };
 
 interface LoadedOrchestrator {
