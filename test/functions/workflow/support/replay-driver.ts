@@ -129,6 +129,8 @@ export interface ReplayDriverOptions {
 export class ReplayDriver {
   /** Everything the episodes asked the host to do (run, arm, cancel), in order. */
   readonly effects: EpisodeEffect[] = [];
+  /** Every custom status the instance had, in order (each change once). */
+  readonly customStatuses: unknown[] = [];
   /** Handlers by activity name; change them between steps to change what activities answer. */
   readonly handlers: Map<string, ActivityHandler>;
 
@@ -396,6 +398,9 @@ export class ReplayDriver {
     if (episode.needsOrchestrator) await this.#runOrchestrator(episode, base, messages);
     if (episode.isEmpty) return;
     const { record, effects } = episode.commit();
+    if (JSON.stringify(record.customStatus) !== JSON.stringify(this.#record.customStatus)) {
+      this.customStatuses.push(record.customStatus);
+    }
     this.#record = record;
     this.effects.push(...effects);
   }
