@@ -3,6 +3,7 @@ import { registerAdminApi } from './api/admin-api.ts';
 import { registerRequestApi } from './api/request-api.ts';
 import { registerSignInCheckApi } from './api/sign-in-check-api.ts';
 import { registerBot } from './bot/register-bot.ts';
+import { registerNotifications } from './notifications/register-notifications.ts';
 import { registerStationApi } from './api/station-api.ts';
 import { registerWorkflow } from './workflow/register-workflow.ts';
 
@@ -17,3 +18,4 @@ registerSignInCheckApi();
 registerRequestApi();
 registerAdminApi();
 registerBot();
+registerNotifications();
