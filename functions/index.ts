@@ -1,5 +1,6 @@
 import { app } from '@azure/functions';
 import { registerAdminApi } from './api/admin-api.ts';
+import { courierSettingsFromEnvironment } from './config/courier-settings.ts';
 import { registerRequestApi } from './api/request-api.ts';
 import { registerSignInCheckApi } from './api/sign-in-check-api.ts';
 import { registerBot } from './bot/register-bot.ts';
@@ -12,6 +13,11 @@ import { registerWorkflow } from './workflow/register-workflow.ts';
  * the request workflow, the station API, the requesters' and approvers' API, and the admin API.
  */
 app.setup({ enableHttpStream: false });
+// Every setting (host.json's %SETTING%s included) is checked before any function runs: a wrong
+// one stops the app at start-up with a message naming it, not at a request hours later.
+app.hook.appStart(() => {
+  courierSettingsFromEnvironment();
+});
 registerWorkflow();
 registerStationApi();
 registerSignInCheckApi();

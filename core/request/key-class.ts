@@ -10,6 +10,13 @@ export const keyClassSchema = z.strictObject({
   allowedAaguids: z.array(z.uuid().transform((a) => a.toLowerCase())).min(1),
   /** Lowest firmware accepted, "major.minor.patch" (e.g. 5.7.0 for forcePINChange support). */
   minimumFirmware: z.string().regex(/^\d+\.\d+\.\d+$/, 'minimumFirmware must look like 5.7.0'),
+  /**
+   * Accept keys without authenticatorConfig (CTAP 2.0 and some 2.1 keys): their minimum PIN
+   * length and forcePINChange cannot be set, which the job then records. Refused by default.
+   */
+  allowWithoutAuthenticatorConfig: z.boolean().optional(),
+  /** Accept keys that speak only PIN/UV auth protocol 1. Refused by default. */
+  allowPinProtocolOneOnly: z.boolean().optional(),
 });
 
 export type KeyClass = z.infer<typeof keyClassSchema>;

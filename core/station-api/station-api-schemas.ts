@@ -116,8 +116,13 @@ export const failureReportSchema = z.strictObject({
 
 export const pinChangeConfirmationSchema = z.strictObject({
   leaseId: id,
-  forcePinChange: z.literal(true),
+  /** False only for a key without authenticatorConfig that its key class accepts as such. */
+  forcePinChange: z.boolean(),
   minPinLength: z.number().int().min(4).max(63),
+  /** What this key could not be given (its capabilities), recorded with the job. */
+  notApplied: z
+    .array(z.enum(['setMinPINLength', 'forcePINChange', 'pinUvAuthProtocol2']))
+    .optional(),
 });
 
 export const shipmentSchema = z.strictObject({

@@ -18,6 +18,7 @@ import { toStationJob } from '../store/station-job-view.ts';
 import { recordStationClaim } from '../store/station-claim-stage.ts';
 import { RequestEvent } from '../workflow/request-events.ts';
 import { ApiError } from './api-error.ts';
+import { recordNotApplied } from './record-not-applied.ts';
 import { rememberForSignInCheck } from './remember-for-sign-in-check.ts';
 import {
   json,
@@ -331,6 +332,7 @@ async function pinChangeConfirmed(call: ApiCall): Promise<HttpResponseInit> {
   const { services } = call;
   const before = await services.jobs.get(jobIdOf(call));
   const lease = requireLease(before, body.leaseId);
+  await recordNotApplied(call, before, lease, body);
   const job = await services.jobs.markPinChangeConfirmed(before.jobId, body.leaseId);
   if (before.state === 'registered') {
     await raise(call, job, RequestEvent.PinChangeConfirmed, {

@@ -58,6 +58,9 @@ const schema = z.object({
     .default('https://smba.trafficmanager.net/teams/'),
 });
 
+/** Every app setting `botSettingsFromEnvironment` reads (infra/ must set or knowingly skip each). */
+export const BOT_SETTING_NAMES: readonly string[] = Object.keys(schema.shape);
+
 /** The bot's settings; every problem is reported at once. */
 export function botSettingsFromEnvironment(env: NodeJS.ProcessEnv): BotSettings {
   const parsed = schema.safeParse(env);

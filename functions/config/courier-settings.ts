@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { keyClassSchema, type KeyClass } from '../../core/request/key-class.ts';
 import { ConfigurationError } from '../../core/graph/graph-settings.ts';
 import { DEFAULT_TABLE_NAMES } from '../store/open-table.ts';
+import { hostSettingProblems } from './host-settings.ts';
 import {
   DEFAULT_WORKFLOW_POLICY,
   workflowPolicySchema,
@@ -103,6 +104,9 @@ const environmentSchema = z.object({
   FIDO2_OPTIONS_API: z.string().optional(),
 });
 
+/** Every app setting `courierSettingsFromEnvironment` reads (infra/ must set or knowingly skip each). */
+export const COURIER_SETTING_NAMES: readonly string[] = Object.keys(environmentSchema.shape);
+
 /**
  * Reads and checks the functions app's settings, reporting every problem at once, each naming
  * the setting and what it should hold (the Graph settings are checked by core/graph).
@@ -110,18 +114,20 @@ const environmentSchema = z.object({
 export function courierSettingsFromEnvironment(
   env: NodeJS.ProcessEnv = process.env,
 ): CourierSettings {
+  const hostProblems = hostSettingProblems(env);
   const parsed = environmentSchema.safeParse(env);
   if (!parsed.success) {
-    throw new ConfigurationError(
-      parsed.error.issues.map((issue) =>
+    throw new ConfigurationError([
+      ...hostProblems,
+      ...parsed.error.issues.map((issue) =>
         issue.message.startsWith('COURIER') || issue.message.startsWith('Azure')
           ? issue.message
           : `${issue.path.join('.')}: ${issue.message === 'Invalid input: expected string, received undefined' ? 'is required' : issue.message}`,
       ),
-    );
+    ]);
   }
   const values = parsed.data;
-  const problems: string[] = [];
+  const problems: string[] = [...hostProblems];
 
   let caPem: string | undefined;
   if (values.COURIER_CA_FILE) {

@@ -1,4 +1,3 @@
-import { X509Certificate } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { decodeJwt } from 'jose';
 import type { Clock } from './clock.ts';
@@ -98,7 +97,7 @@ export class TenantRuntime {
       deviceCodeIntervalSeconds: options.deviceCodeIntervalSeconds,
       certificatesOf: (clientId) => this.live.extraCertificates.get(clientId.toLowerCase()) ?? [],
     });
-    const trustedRoots = options.seed.attestationRoots.map((r) => new X509Certificate(r.pem));
+    const trustedRoots = options.seed.attestationRoots.map((r) => r.pem);
     this.graph = new GraphEndpoints({
       root: options.root,
       directory,
@@ -106,7 +105,7 @@ export class TenantRuntime {
       challenges: new ChallengeSealer(options.keys.challenge),
       clock: options.clock,
       rpId: options.rpId,
-      trustedRoots: () => trustedRoots,
+      attestationRootsFor: () => trustedRoots,
       signingKey: options.keys.signing.publicKey,
       issuer: issuerUrl,
       authorizeUrl: `${options.root}/${directory.tenantId}/oauth2/v2.0/authorize`,

@@ -7,7 +7,7 @@ import { graphDateTime } from '../http/tenant-request.ts';
 import type { DirectoryUser } from '../directory.ts';
 import type { StoredFido2Method } from '../tenant-state.ts';
 import { encodeCredentialId } from './credential-id-encoding.ts';
-import { OFFERED_ALGORITHMS } from './verify-registration.ts';
+import { OFFERED_ALGORITHMS } from './webauthn-registration-check.ts';
 
 /** The extensions Entra asks for: an open type in Graph's metadata, so typed here. */
 export interface EntraExtensionInputs extends WebauthnAuthenticationExtensionsClientInputs {

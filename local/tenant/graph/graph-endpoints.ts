@@ -1,4 +1,4 @@
-import type { KeyObject, X509Certificate } from 'node:crypto';
+import type { KeyObject } from 'node:crypto';
 import type { User } from '@microsoft/microsoft-graph-types';
 import type { Clock } from '../clock.ts';
 import type { Directory, DirectoryUser } from '../directory.ts';
@@ -32,7 +32,8 @@ export interface GraphSettings {
   challenges: ChallengeSealer;
   clock: Clock;
   rpId: string;
-  trustedRoots: () => readonly X509Certificate[];
+  /** The attestation roots (PEM) Entra trusts for an AAGUID: from the FIDO metadata it serves. */
+  attestationRootsFor: (aaguid: string) => readonly string[];
   signingKey: KeyObject;
   issuer: string;
   authorizeUrl: string;
@@ -369,7 +370,7 @@ export class GraphEndpoints {
         groupIds: this.settings.directory.groupIdsOf(user.id),
         policy: state.policy,
         rpId: this.settings.rpId,
-        trustedRoots: this.settings.trustedRoots(),
+        attestationRootsFor: this.settings.attestationRootsFor,
         challenges: this.settings.challenges,
         registeredCredentialIds: state.registeredCredentialIds(),
         now,

@@ -1,27 +1,28 @@
-import { createHash, type X509Certificate } from 'node:crypto';
-import { bytesEqual } from '../../../core/bytes.ts';
-import { formatAaguid } from '../../../core/webauthn/aaguid.ts';
-import { parseAttestationObject } from '../../../core/webauthn/attestation-object.ts';
-import { parseAuthenticatorData } from '../../../core/webauthn/authenticator-data.ts';
-import { decodeBase64Url } from '../../../core/webauthn/base64url.ts';
-import { parseClientData } from '../../../core/webauthn/client-data.ts';
-import { CoseAlgorithm } from '../../../core/webauthn/cose-key.ts';
 import type { Fido2PolicySettings } from '../seed/tenant-seed.ts';
-import { aaguidAllowed, isUserTargeted, rulesForUser } from './fido2-policy.ts';
+import {
+  breaks,
+  checkAttestationFormat,
+  checkChallengeClaims,
+  checkDisplayName,
+  checkKeyAdmitted,
+  checkPolicyAdmitsUser,
+} from './entra-registration-rules.ts';
 import type { ChallengeSealer } from './registration-challenge.ts';
 import { RegistrationRefusal } from './registration-refusal.ts';
-import { verifyAttestationStatement } from './verify-attestation-statement.ts';
-
-/** The algorithms Entra's creation options offer (pubKeyCredParams). */
-export const OFFERED_ALGORITHMS: readonly number[] = [CoseAlgorithm.ES256, CoseAlgorithm.RS256];
-export const MAX_DISPLAY_NAME_LENGTH = 30;
+import {
+  chainTrusted,
+  readAttestationFormat,
+  readClientData,
+  verifyWebAuthnRegistration,
+} from './webauthn-registration-check.ts';
 
 export interface RegistrationContext {
   userId: string;
   groupIds: ReadonlySet<string>;
   policy: Fido2PolicySettings;
   rpId: string;
-  trustedRoots: readonly X509Certificate[];
+  /** The attestation roots Entra trusts for an AAGUID (PEM), from the FIDO metadata. */
+  attestationRootsFor: (aaguid: string) => readonly string[];
   challenges: ChallengeSealer;
   /** Every credential id already registered in the tenant, base64url. */
   registeredCredentialIds: ReadonlySet<string>;
@@ -32,7 +33,6 @@ export interface VerifiedRegistration {
   credentialId: Uint8Array;
   /** The credential public key, COSE-encoded exactly as in authenticatorData. */
   publicKey: Uint8Array;
-  algorithm: number;
   signCount: number;
   aaGuid: string;
   displayName: string | undefined;
@@ -51,181 +51,76 @@ interface RegistrationBody {
 
 /**
  * Verifies a fido2Methods POST the way Entra does, in this order: body shape, display name,
- * policy (enabled, self-service, targets), clientDataJSON (type, origin, challenge), challenge
- * (ours, this user, this RP, not expired), attestationObject, rpIdHash, UP and UV, algorithm,
- * credential id, attestation statement, AAGUID restrictions and attestation trust per the
- * applicable rules, and finally duplicates. The first failure throws a RegistrationRefusal whose
- * code is the cause and whose message is the precise detail (never the challenge itself).
+ * policy (enabled, self-service, targets), attestation format, the sealed challenge (ours, this
+ * RP, this user, not expired), then WebAuthn's own checks by @simplewebauthn/server, then
+ * Entra's: crossOrigin, credential id, AAGUID restrictions and attestation trust per the
+ * applicable rules, and duplicates. Entra's rules live in entra-registration-rules.ts, each
+ * labelled documented or assumed. The first failure throws a RegistrationRefusal whose code is the
+ * cause and whose message is the precise detail (never the challenge itself).
  */
 export async function verifyRegistration(
   json: unknown,
   context: RegistrationContext,
 ): Promise<VerifiedRegistration> {
-  const refuse = (cause: RegistrationRefusal['code'], detail: string): never => {
-    throw new RegistrationRefusal(cause, detail);
-  };
   const body = parseRegistrationBody(json);
-  if (body.displayName !== undefined && [...body.displayName].length > MAX_DISPLAY_NAME_LENGTH) {
-    refuse(
-      'displayNameTooLong',
-      `displayName has ${[...body.displayName].length} characters; at most ${MAX_DISPLAY_NAME_LENGTH} are allowed.`,
-    );
-  }
-  const { policy } = context;
-  if (policy.state !== 'enabled')
-    refuse('policyDisabled', 'The passkey (FIDO2) authentication method policy is disabled.');
-  if (!policy.isSelfServiceRegistrationAllowed) {
-    refuse(
-      'selfServiceDisabled',
-      'isSelfServiceRegistrationAllowed is false; Entra refuses provisioning until "Allow self-service setup" is on.',
-    );
-  }
-  if (!isUserTargeted(policy, context.userId, context.groupIds)) {
-    refuse(
-      'userNotTargeted',
-      'The user is not in an include target of the passkey (FIDO2) policy, or is in an exclude target.',
-    );
-  }
+  checkDisplayName(body.displayName);
+  checkPolicyAdmitsUser(context.policy, context.userId, context.groupIds);
+  checkAttestationFormat(readAttestationFormat(body.attestationObject));
 
-  // clientDataJSON
-  let clientDataBytes: Uint8Array = new Uint8Array();
-  try {
-    clientDataBytes = decodeBase64Url(body.clientDataJSON, 'clientDataJSON');
-  } catch (cause) {
-    refuse('invalidClientData', (cause as Error).message);
-  }
-  let clientData: ReturnType<typeof parseClientData> | undefined;
-  try {
-    clientData = parseClientData(clientDataBytes);
-  } catch (cause) {
-    refuse('invalidClientData', (cause as Error).message);
-  }
-  const expectedOrigin = `https://${context.rpId}`;
-  if (clientData!.type !== 'webauthn.create')
-    refuse(
-      'invalidClientData',
-      `clientDataJSON type is "${clientData!.type}", expected "webauthn.create".`,
-    );
-  if (clientData!.origin !== expectedOrigin)
-    refuse(
-      'invalidClientData',
-      `clientDataJSON origin is "${clientData!.origin}", expected "${expectedOrigin}".`,
-    );
-  if (clientData!.crossOrigin)
-    refuse('invalidClientData', 'clientDataJSON crossOrigin must be false.');
-  const claims = await context.challenges.open(clientData!.challenge);
+  const clientData = readClientData(body.clientDataJSON);
+  const claims = await context.challenges.open(clientData.challenge);
   if (!claims)
-    refuse(
+    throw new RegistrationRefusal(
       'invalidClientData',
       'The challenge in clientDataJSON was not issued by this tenant (or was altered).',
     );
-  if (claims!.rpId !== context.rpId)
-    refuse(
-      'invalidClientData',
-      `The challenge was issued for RP "${claims!.rpId}", not "${context.rpId}".`,
-    );
-  if (claims!.userId.toLowerCase() !== context.userId.toLowerCase()) {
-    refuse('challengeForOtherUser', "The challenge was issued in another user's creation options.");
-  }
-  if (context.now >= claims!.expiresAt * 1000) {
-    refuse(
-      'challengeExpired',
-      `The challenge expired at ${new Date(claims!.expiresAt * 1000).toISOString()} (challengeTimeoutDateTime).`,
-    );
-  }
+  checkChallengeClaims(claims, context);
 
-  // attestationObject and authenticatorData
-  let attestation: ReturnType<typeof parseAttestationObject> | undefined;
-  try {
-    attestation = parseAttestationObject(
-      decodeBase64Url(body.attestationObject, 'attestationObject'),
-    );
-  } catch (cause) {
-    refuse('invalidAttestation', (cause as Error).message);
-  }
-  let authData: ReturnType<typeof parseAuthenticatorData> | undefined;
-  try {
-    authData = parseAuthenticatorData(attestation!.authData);
-  } catch (cause) {
-    refuse('invalidAttestation', (cause as Error).message);
-  }
-  const expectedRpIdHash = createHash('sha256').update(context.rpId).digest();
-  if (!bytesEqual(authData!.rpIdHash, expectedRpIdHash)) {
-    refuse(
-      'invalidAttestation',
-      `rpIdHash is not SHA-256("${context.rpId}"): the credential was made for another RP.`,
-    );
-  }
-  if (!authData!.userPresent)
-    refuse('invalidAttestation', 'The UP (user present) flag is not set.');
-  if (!authData!.userVerified)
-    refuse(
-      'invalidAttestation',
-      'The UV (user verified) flag is not set; Entra requires user verification.',
-    );
-  const credential = authData!.attestedCredentialData;
-  if (!credential)
-    refuse('invalidAttestation', 'authenticatorData has no attested credential data (AT flag).');
-  if (!OFFERED_ALGORITHMS.includes(credential!.publicKey.alg)) {
-    refuse(
-      'invalidAttestation',
-      `The credential key algorithm ${credential!.publicKey.alg} was not offered (pubKeyCredParams: ${OFFERED_ALGORITHMS.join(', ')}).`,
-    );
-  }
-  let idBytes: Uint8Array = new Uint8Array();
-  try {
-    idBytes = decodeBase64Url(body.id, 'publicKeyCredential.id');
-  } catch (cause) {
-    refuse('invalidAttestation', (cause as Error).message);
-  }
-  if (!bytesEqual(idBytes, credential!.credentialId)) {
-    refuse(
-      'invalidAttestation',
+  const webauthn = await verifyWebAuthnRegistration({
+    id: body.id,
+    clientDataJSON: body.clientDataJSON,
+    attestationObject: body.attestationObject,
+    rpId: context.rpId,
+    isOurChallenge: (challenge) => challenge === clientData.challenge,
+  });
+  if (clientData.crossOrigin) breaks('origin', 'clientDataJSON crossOrigin must be false.');
+  if (normaliseId(body.id) !== webauthn.credentialId)
+    breaks(
+      'credentialIdMatches',
       'publicKeyCredential.id is not the credential id in authenticatorData.',
     );
-  }
 
-  const clientDataHash = createHash('sha256').update(clientDataBytes).digest();
-  const verdict = verifyAttestationStatement(
-    attestation!.fmt,
-    attestation!.attStmt,
-    attestation!.authData,
-    credential!,
-    clientDataHash,
-    context.trustedRoots,
-    new Date(context.now),
-  );
-  const aaGuid = formatAaguid(credential!.aaguid);
-  const rules = rulesForUser(policy, context.userId, context.groupIds);
-  const allowing = rules.filter((r) => aaguidAllowed(r.keyRestrictions, aaGuid));
-  if (allowing.length === 0) {
-    refuse(
-      'aaguidNotAllowed',
-      `AAGUID ${aaGuid} is not allowed by the key restrictions${rules.some((r) => r.profileId) ? ' of the passkey profiles that apply to the user' : ''}.`,
-    );
-  }
-  if (!allowing.some((r) => !r.attestationEnforced || verdict.trusted)) {
-    refuse(
-      'attestationNotTrusted',
-      `Attestation is enforced and the ${verdict.type} attestation is not trusted: ${verdict.untrustedReason ?? 'unknown'}.`,
-    );
-  }
-  const credentialIdText = Buffer.from(credential!.credentialId).toString('base64url');
-  if (context.registeredCredentialIds.has(credentialIdText)) {
-    refuse('alreadyRegistered', 'A passkey with this credential id is already registered.');
-  }
+  const untrustedReason =
+    webauthn.attestationType === 'full'
+      ? await chainTrusted(webauthn.x5c, context.attestationRootsFor(webauthn.aaguid))
+      : `${webauthn.attestationType} attestation`;
+  checkKeyAdmitted(context.policy, context, {
+    aaguid: webauthn.aaguid,
+    trusted: untrustedReason === undefined,
+    untrustedReason,
+    type: webauthn.attestationType,
+  });
+  if (context.registeredCredentialIds.has(webauthn.credentialId))
+    breaks('duplicate', 'A passkey with this credential id is already registered.');
   return {
-    credentialId: credential!.credentialId,
-    publicKey: credential!.publicKeyBytes,
-    algorithm: credential!.publicKey.alg,
-    signCount: authData!.signCount,
-    aaGuid,
+    credentialId: new Uint8Array(Buffer.from(webauthn.credentialId, 'base64url')),
+    publicKey: webauthn.publicKey,
+    signCount: webauthn.signCount,
+    aaGuid: webauthn.aaguid,
     displayName: body.displayName,
-    attestationLevel: verdict.trusted ? 'attested' : 'notAttested',
-    attestationCertificates: verdict.certificateThumbprints,
-    transports: verdict.transports,
-    passkeyType: authData!.backupEligible ? 'synced' : 'deviceBound',
+    attestationLevel: untrustedReason === undefined ? 'attested' : 'notAttested',
+    attestationCertificates: webauthn.certificateThumbprints,
+    transports: webauthn.transports,
+    passkeyType: webauthn.backupEligible ? 'synced' : 'deviceBound',
   };
+}
+
+/** The credential id as base64url without padding, whichever base64 spelling the client used. */
+function normaliseId(id: string): string {
+  return Buffer.from(
+    id.replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, ''),
+    'base64url',
+  ).toString('base64url');
 }
 
 /**
