@@ -22,7 +22,15 @@ export default tseslint.config(
     },
   },
   {
-    files: ['bin/**', 'bench/**', 'station/cli/**', 'test/**', 'deploy/*-main.ts', '**/*.js'],
+    files: [
+      'bin/**',
+      'bench/**',
+      'station/cli/**',
+      'test/**',
+      'deploy/*-main.ts',
+      'deploy/azd-hooks/**',
+      '**/*.js',
+    ],
     rules: { 'no-console': 'off' },
   },
   {

@@ -41,6 +41,9 @@ const environmentSchema = z.object({
     .optional(),
 });
 
+/** Every environment variable `graphGatewayOptionsFromEnvironment` reads. */
+export const GRAPH_SETTING_NAMES: readonly string[] = Object.keys(environmentSchema.shape);
+
 /**
  * Reads the gateway's configuration from environment variables and checks it all at once, so a
  * misconfigured deployment reports every problem in one message, each saying what to set.

@@ -1,8 +1,9 @@
 import { createHash } from 'node:crypto';
 import { bytesEqual } from '../bytes.ts';
+// SimpleWebAuthn's CBOR, not core/cbor: the gateway runs in the deployed functions app, which
+// must not carry cbor-x (the station's canonical CBOR, with a native extension).
+import { decodeAttestationObject, parseAuthenticatorData } from '@simplewebauthn/server/helpers';
 import { formatAaguid } from '../webauthn/aaguid.ts';
-import { parseAttestationObject } from '../webauthn/attestation-object.ts';
-import { parseAuthenticatorData } from '../webauthn/authenticator-data.ts';
 import { base64Readings } from '../webauthn/base64url.ts';
 import { MAX_DISPLAY_NAME_LENGTH } from './fido2-registration.ts';
 import type { Fido2Method } from './schemas/fido2-method-schema.ts';
@@ -57,9 +58,10 @@ export function attemptDisplayName(displayName: string, credentialId: Uint8Array
 /** The AAGUID in an attestationObject's authenticatorData, or undefined when it cannot be read. */
 export function aaguidOfAttestation(attestationObject: Uint8Array): string | undefined {
   try {
-    const authData = parseAuthenticatorData(parseAttestationObject(attestationObject).authData);
-    const aaguid = authData.attestedCredentialData?.aaguid;
-    return aaguid ? formatAaguid(aaguid) : undefined;
+    const authData = parseAuthenticatorData(
+      decodeAttestationObject(new Uint8Array(attestationObject)).get('authData'),
+    );
+    return authData.aaguid ? formatAaguid(authData.aaguid) : undefined;
   } catch {
     return undefined;
   }

@@ -1,8 +1,9 @@
 import { createHash } from 'node:crypto';
 import { verifyAuthenticationResponse } from '@simplewebauthn/server';
+// SimpleWebAuthn's own CBOR, not core/cbor: the deployed app must not carry cbor-x (the station's
+// canonical CBOR, with a native extension); the package's import-graph check enforces it.
+import { decodeAttestationObject, parseAuthenticatorData } from '@simplewebauthn/server/helpers';
 import { bytesEqual } from '../../core/bytes.ts';
-import { parseAttestationObject } from '../../core/webauthn/attestation-object.ts';
-import { parseAuthenticatorData } from '../../core/webauthn/authenticator-data.ts';
 import { decodeBase64Url, encodeBase64Url } from '../../core/webauthn/base64url.ts';
 import type { SignInAssertion } from '../../core/station-api/sign-in-check-schemas.ts';
 
@@ -26,17 +27,20 @@ export function registeredCredential(
   rpId: string,
 ): RegisteredCredential {
   const authData = parseAuthenticatorData(
-    parseAttestationObject(decodeBase64Url(attestationObject, 'attestationObject')).authData,
+    decodeAttestationObject(
+      new Uint8Array(decodeBase64Url(attestationObject, 'attestationObject')),
+    ).get('authData'),
   );
-  const attested = authData.attestedCredentialData;
-  if (!attested) throw new Error('The registered attestation carries no credential.');
+  if (!authData.credentialID || !authData.credentialPublicKey) {
+    throw new Error('The registered attestation carries no credential.');
+  }
   if (!bytesEqual(authData.rpIdHash, createHash('sha256').update(rpId).digest())) {
     throw new Error(`The registered attestation is not scoped to ${rpId}.`);
   }
   return {
-    credentialId: encodeBase64Url(attested.credentialId),
-    publicKey: attested.publicKeyBytes,
-    signCount: authData.signCount,
+    credentialId: encodeBase64Url(authData.credentialID),
+    publicKey: authData.credentialPublicKey,
+    signCount: authData.counter,
     rpId,
   };
 }

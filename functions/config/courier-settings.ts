@@ -104,6 +104,9 @@ const environmentSchema = z.object({
   FIDO2_OPTIONS_API: z.string().optional(),
 });
 
+/** Every app setting `courierSettingsFromEnvironment` reads (infra/ must set or knowingly skip each). */
+export const COURIER_SETTING_NAMES: readonly string[] = Object.keys(environmentSchema.shape);
+
 /**
  * Reads and checks the functions app's settings, reporting every problem at once, each naming
  * the setting and what it should hold (the Graph settings are checked by core/graph).

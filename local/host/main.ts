@@ -2,7 +2,12 @@ import { relative } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { HostLogRecord } from './host-log.ts';
 import { CourierError } from '../../core/courier-error.ts';
-import { startLocalHost, type LocalHost, type LocalHostOptions } from './start-local-host.ts';
+import {
+  DEFAULT_TIMER_POLICY,
+  startLocalHost,
+  type LocalHost,
+  type LocalHostOptions,
+} from './start-local-host.ts';
 import { err, fail, out } from '../command-line-output.ts';
 
 const USAGE = `node --import tsx local/host/main.ts ENTRY [options]
@@ -19,6 +24,7 @@ Prints the root URL, then the CA file to trust, then what it serves.
   --time-scale F     durable time runs F times faster (3600: an hour a second) COURIER_HOST_TIME_SCALE
   --app-root DIR     the folder with host.json (default: found above ENTRY)
   --env NAME=VALUE   an app setting for this run (repeatable)
+  --allow-long-timers  run timers past 3 days as legs (by default they fail the orchestration)
   --verbose          also print debug logs
   --help`;
 
@@ -33,6 +39,7 @@ function parse() {
       'time-scale': { type: 'string' },
       'app-root': { type: 'string' },
       env: { type: 'string', multiple: true },
+      'allow-long-timers': { type: 'boolean' },
       verbose: { type: 'boolean' },
       help: { type: 'boolean' },
     },
@@ -71,6 +78,10 @@ async function main(): Promise<void> {
   if (stateDirectory) options.stateDirectory = stateDirectory;
   if (values['tls-dir']) options.tlsDirectory = values['tls-dir'];
   if (values['app-root']) options.appRoot = values['app-root'];
+  if (values['allow-long-timers']) {
+    const { maximumTimerMs: _refused, ...legs } = DEFAULT_TIMER_POLICY;
+    options.timerPolicy = legs;
+  }
   const scaleText = values['time-scale'] ?? process.env.COURIER_HOST_TIME_SCALE;
   if (scaleText !== undefined) {
     const scale = Number(scaleText);

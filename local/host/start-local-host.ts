@@ -94,6 +94,16 @@ export interface LocalHost {
 const DAY = 86_400_000;
 
 /**
+ * Azure Storage's timer limits as the SDK is told them, and no timer past 3 days: the local host
+ * fails an orchestration that creates one, so an app that depends on long timers fails here.
+ */
+export const DEFAULT_TIMER_POLICY: TimerPolicy = {
+  maximumShortTimerMs: 6 * DAY,
+  longRunningTimerIntervalMs: 3 * DAY,
+  maximumTimerMs: 3 * DAY,
+};
+
+/**
  * Starts the local Azure Functions + Durable Functions host for an app written against the v4
  * programming model: captures its registrations through the `@azure/functions-core` seam, serves
  * its HTTP triggers on one HTTPS port (certificate from the local CA), runs orchestrations through
@@ -236,10 +246,7 @@ export async function startLocalHost(options: LocalHostOptions): Promise<LocalHo
       app,
       stateDirectory: join(stateDirectory, config.hubName),
       clock: (notBefore) => options.clock ?? scaledClock(timeScale, notBefore),
-      timerPolicy: options.timerPolicy ?? {
-        maximumShortTimerMs: 6 * DAY,
-        longRunningTimerIntervalMs: 3 * DAY,
-      },
+      timerPolicy: options.timerPolicy ?? DEFAULT_TIMER_POLICY,
       maxConcurrentActivities: maxActivities,
       maxConcurrentOrchestrations: maxOrchestrations,
       replaceRunningInstances: config.replaceRunningInstances,

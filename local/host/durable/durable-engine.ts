@@ -5,6 +5,7 @@ import { invokeFunction, type InvocationLogRecord } from '../invoke-function.ts'
 import type { FunctionApp } from '../load-function-app.ts';
 import type { RegisteredFunction } from '../registered-function.ts';
 import type { DurableClock } from './durable-clock.ts';
+import { payloadProblem } from './durable-limits.ts';
 import { activityFailure, taskResultJson } from './durable-payloads.ts';
 import { invokeOrchestrator } from './invoke-orchestrator.ts';
 import {
@@ -531,17 +532,17 @@ export class DurableEngine {
           ],
           log: (entry) => this.#appLog(entry, work.instanceId),
         });
-        message = outcome.ok
-          ? {
-              kind: 'taskCompleted',
-              taskId: work.taskId,
-              result: taskResultJson(outcome.response.returnValue),
-            }
-          : {
-              kind: 'taskFailed',
-              taskId: work.taskId,
-              ...activityFailure(task.name, outcome.error),
-            };
+        const result = outcome.ok ? taskResultJson(outcome.response.returnValue) : undefined;
+        // A result past the backend's message limit never reaches the orchestration in Azure.
+        const tooBig = payloadProblem(`The result of activity '${task.name}'`, result);
+        message =
+          result !== undefined && !tooBig
+            ? { kind: 'taskCompleted', taskId: work.taskId, result }
+            : {
+                kind: 'taskFailed',
+                taskId: work.taskId,
+                ...activityFailure(task.name, outcome.ok ? new Error(tooBig) : outcome.error),
+              };
         if (!outcome.ok) {
           this.#options.log({
             level: 'warn',

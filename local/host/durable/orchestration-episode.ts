@@ -21,6 +21,7 @@ import {
   type ActionJson,
   type OrchestratorStateJson,
 } from './orchestrator-state.ts';
+import { customStatusProblem, payloadProblem, timerProblem } from './durable-limits.ts';
 import { retryDelay } from './retry-delay.ts';
 
 /** The backend's timer limits, announced to the SDK and applied to long timers the same way. */
@@ -29,6 +30,12 @@ export interface TimerPolicy {
   maximumShortTimerMs: number;
   /** The length of each leg of a long timer (Azure Storage: 3 days). */
   longRunningTimerIntervalMs: number;
+  /**
+   * Timers further out than this fail the orchestration (the local host's default: 3 days), so
+   * an app never depends on long timers, whose legs and cancellation differ between backends.
+   * Undefined allows them (to test the leg machinery itself).
+   */
+  maximumTimerMs?: number;
 }
 
 /** Work the engine starts once the episode is committed. */
@@ -222,6 +229,8 @@ export class OrchestrationEpisode {
     }
     this.shim.signatures = signatures;
     this.shim.actionCount = actions.length;
+    const statusProblem = customStatusProblem(state.customStatus);
+    if (statusProblem) throw new EpisodeFailure(statusProblem);
     this.customStatus = state.customStatus ?? null;
     if (this.status === 'Pending' || this.status === 'ContinuedAsNew') this.status = 'Running';
     if (!state.isDone) return;
@@ -231,9 +240,15 @@ export class OrchestrationEpisode {
       this.status = 'ContinuedAsNew';
       return;
     }
+    const result = JSON.stringify(state.output ?? null);
+    const outputProblem = payloadProblem(
+      `The output of orchestration '${this.record.name}'`,
+      result,
+    );
+    if (outputProblem) throw new EpisodeFailure(outputProblem);
     this.append(HistoryEventType.ExecutionCompleted, {
       OrchestrationStatus: OrchestrationStatusCode.Completed,
-      Result: JSON.stringify(state.output ?? null),
+      Result: result,
     });
     this.finish('Completed', state.output ?? null);
   }
@@ -453,6 +468,8 @@ export class OrchestrationEpisode {
         const id = this.shim.nextSequence++;
         const name = requireName(action);
         const input = encodeInput(action.input);
+        const tooBig = payloadProblem(`The input of activity '${name}'`, input);
+        if (tooBig) throw new EpisodeFailure(tooBig);
         const retry =
           action.actionType === ActionType.CallActivityWithRetry
             ? retryChain(action, { kind: 'activity', name, ...optional('input', input) })
@@ -485,6 +502,8 @@ export class OrchestrationEpisode {
             `A timer action has no valid fireAt (${String(action.fireAt)}).`,
           );
         }
+        const tooLong = timerProblem(fireAt, this.nowMs, this.policy.maximumTimerMs);
+        if (tooLong) throw new EpisodeFailure(tooLong);
         if (action.isCanceled) {
           // Created and cancelled within one episode: the SDK still numbered it.
           const id = this.shim.nextSequence++;

@@ -22,19 +22,20 @@ function answers(endpoint: string): Promise<boolean> {
 
 describe('the Azurite test harness', () => {
   let azurite: AzuriteTables;
-  let startedInMs = 0;
+  /** Whether the table service answered at the moment startAzurite resolved. */
+  let answeredOnReturn = false;
 
   beforeAll(async () => {
-    const started = Date.now();
     azurite = await startAzurite();
-    startedInMs = Date.now() - started;
+    answeredOnReturn = await answers(azurite.endpoint);
   });
   afterAll(async () => {
     await azurite.stop();
   });
 
-  it('starts the table service on loopback in well under two seconds', () => {
-    expect(startedInMs).toBeLessThan(2000);
+  // How fast it starts is measured by the benchmarks, not asserted here.
+  it('starts the table service on loopback, ready when start resolves', () => {
+    expect(answeredOnReturn).toBe(true);
     expect(azurite.endpoint).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/devstoreaccount1$/);
     expect(azurite.connectionString).toContain(`TableEndpoint=${azurite.endpoint};`);
   });

@@ -41,10 +41,14 @@ import {
  * the clock, so every step is deterministic and instant.
  */
 
-/** Azure Storage's limits, which the Durable extension announces to the SDK. */
+/**
+ * Azure Storage's limits, which the Durable extension announces to the SDK, and the local host's
+ * rule on top: no timer past 3 days (a longer one fails the orchestration).
+ */
 export const AZURE_STORAGE_TIMERS: TimerPolicy = {
   maximumShortTimerMs: 6 * 86_400_000,
   longRunningTimerIntervalMs: 3 * 86_400_000,
+  maximumTimerMs: 3 * 86_400_000,
 };
 
 interface LoadedOrchestrator {
@@ -125,6 +129,8 @@ export interface ReplayDriverOptions {
 export class ReplayDriver {
   /** Everything the episodes asked the host to do (run, arm, cancel), in order. */
   readonly effects: EpisodeEffect[] = [];
+  /** Every custom status the instance had, in order (each change once). */
+  readonly customStatuses: unknown[] = [];
   /** Handlers by activity name; change them between steps to change what activities answer. */
   readonly handlers: Map<string, ActivityHandler>;
 
@@ -392,6 +398,9 @@ export class ReplayDriver {
     if (episode.needsOrchestrator) await this.#runOrchestrator(episode, base, messages);
     if (episode.isEmpty) return;
     const { record, effects } = episode.commit();
+    if (JSON.stringify(record.customStatus) !== JSON.stringify(this.#record.customStatus)) {
+      this.customStatuses.push(record.customStatus);
+    }
     this.#record = record;
     this.effects.push(...effects);
   }

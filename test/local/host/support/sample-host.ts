@@ -9,6 +9,7 @@ import {
 } from '../../../../local/host/durable/durable-clock.ts';
 import { HistoryEventType } from '../../../../local/host/durable/history-event.ts';
 import type { InstanceRecord } from '../../../../local/host/durable/instance-record.ts';
+import type { TimerPolicy } from '../../../../local/host/durable/orchestration-episode.ts';
 import type { HostLogRecord } from '../../../../local/host/host-log.ts';
 import {
   startLocalHost,
@@ -71,6 +72,15 @@ export function sampleAppRoot(): string {
   return root;
 }
 
+/**
+ * The sample app exercises the host's own machinery, long timers split into legs included, so
+ * its hosts allow long timers; the courier app runs under the default policy, which refuses them.
+ */
+export const LONG_TIMERS_ALLOWED: TimerPolicy = {
+  maximumShortTimerMs: 6 * 86_400_000,
+  longRunningTimerIntervalMs: 3 * 86_400_000,
+};
+
 export async function startSampleHost(
   options: Partial<LocalHostOptions> & { manualClock?: boolean } = {},
 ): Promise<SampleHost> {
@@ -85,6 +95,7 @@ export async function startSampleHost(
     tlsDirectory: join(tmpdir(), 'courier-host-tests-tls'),
     ...(clock ? { clock } : {}),
     log: (record) => logs.push(record),
+    timerPolicy: LONG_TIMERS_ALLOWED,
     ...rest,
     stateDirectory,
   });
