@@ -6,6 +6,7 @@ import { openPin } from '../../core/pin-envelope/pin-envelope.ts';
 import { RequestReason, RequestState, TERMINAL_STATES } from '../../core/request/request-state.ts';
 import { RequestAction } from '../../core/request/request-view.ts';
 import type { Principal } from '../auth/principal.ts';
+import { confirmDeliveryStep } from '../store/delivery-confirmation.ts';
 import { isFinished, type RequestSummary } from '../store/request-index.ts';
 import { LOST_KEY_ORCHESTRATION, lostKeyInstanceId } from '../workflow/lost-key-orchestration.ts';
 import { RequestEvent } from '../workflow/request-events.ts';
@@ -26,9 +27,6 @@ const access = { scope: USER_SCOPE };
 const requestIdSchema = z
   .string()
   .regex(/^[A-Za-z0-9-]{8,64}$/, 'request ids are 8-64 letters, digits and dashes');
-
-/** Wrong serial digits allowed before delivery confirmation locks and IT must help. */
-const MAX_SERIAL_TRIES = 5;
 
 const newRequestSchema = z.strictObject({
   /** The client's idempotency key (e.g. from the Teams activity); one is made when absent. */
@@ -210,35 +208,30 @@ async function confirmDelivery(call: ApiCall): Promise<HttpResponseInit> {
     return json(200, { requestId: summary.requestId, deliveryConfirmed: true });
   }
   requireAction(call, summary, RequestAction.ConfirmDelivery);
-  const now = new Date().toISOString();
-  let matched = false;
-  const updated = await call.services.requests.applyRequesterStep(summary.requestId, (current) => {
-    if (current.deliveryConfirmedAt) return undefined;
-    const tries = current.wrongSerialAttempts ?? 0;
-    if (tries >= MAX_SERIAL_TRIES) {
-      throw new ApiError(
-        423,
-        'DELIVERY_LOCKED',
-        'Too many wrong serial numbers. Contact IT: they can check the key you received.',
-      );
-    }
-    // A key without a known serial (a model that does not report one) is confirmed as is.
-    matched =
-      current.serial === undefined || String(current.serial).endsWith(body.serialLastDigits);
-    return matched ? { deliveryConfirmedAt: now } : { wrongSerialAttempts: tries + 1 };
-  });
-  if (!updated.deliveryConfirmedAt) {
-    const left = MAX_SERIAL_TRIES - (updated.wrongSerialAttempts ?? 0);
+  const step = await confirmDeliveryStep(
+    call.services.requests,
+    summary.requestId,
+    body.serialLastDigits,
+  );
+  if (step.kind === 'locked') {
+    throw new ApiError(
+      423,
+      'DELIVERY_LOCKED',
+      'Too many wrong serial numbers. Contact IT: they can check the key you received.',
+    );
+  }
+  if (step.kind === 'mismatch') {
+    const left = step.triesLeft;
     throw new ApiError(
       422,
       'SERIAL_MISMATCH',
       `Those digits do not match the serial of the key sent to you. Check the label on the key (${left} ${left === 1 ? 'try' : 'tries'} left).`,
     );
   }
-  if (matched) {
+  if (step.now) {
     await raise(call, summary, RequestEvent.DeliveryConfirmed, {
       by: actorOf(call.principal),
-      at: now,
+      at: step.at,
     });
   }
   return json(200, { requestId: summary.requestId, deliveryConfirmed: true });

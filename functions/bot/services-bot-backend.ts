@@ -8,6 +8,7 @@ import type { RequestSummary } from '../store/request-index.ts';
 import { LOST_KEY_ORCHESTRATION, lostKeyInstanceId } from '../workflow/lost-key-orchestration.ts';
 import { RequestEvent } from '../workflow/request-events.ts';
 import { instanceExists, startRequest } from '../workflow/start-request.ts';
+import { approvalDecisionOf } from './approval-decision-of.ts';
 import type { BotBackend, BotRefusal, BotUser, DeliveryOutcome } from './bot-backend.ts';
 import type { ApprovalDecisionView } from './cards/approval-card.ts';
 import { shipToFromProfile } from './request-form.ts';
@@ -135,18 +136,8 @@ export class ServicesBotBackend implements BotBackend {
     return { kind: 'confirmed' };
   }
 
-  async decisionOf(requestId: string): Promise<ApprovalDecisionView | undefined> {
-    const records = await this.services.audit.listByRequest(requestId);
-    const decided = records.find(
-      (r) => (r.event === 'approved' || r.event === 'rejected') && r.approver,
-    );
-    if (!decided?.approver) return undefined;
-    return {
-      approved: decided.event === 'approved',
-      by: decided.approver,
-      at: decided.at,
-      ...(decided.detail ? { comment: decided.detail } : {}),
-    };
+  decisionOf(requestId: string): Promise<ApprovalDecisionView | undefined> {
+    return approvalDecisionOf(this.services.audit, requestId);
   }
 
   async teamsUserIdsOf(userIds: readonly string[]): Promise<string[]> {
