@@ -6,6 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { packageFunctionsApp, type FunctionsPackage } from '../../deploy/package-functions-app.ts';
+import { parseTimerSchedule } from '../../local/host/timer/timer-schedule.ts';
 
 const run = promisify(execFile);
 const REPOSITORY = fileURLToPath(new URL('../../', import.meta.url));
@@ -79,8 +80,33 @@ describe('npm run package:functions', () => {
     }
     // Durable registrations go through the same host module as the HTTP ones.
     const triggers = new Set(bundled.registrations.flatMap((r) => r.bindings));
-    for (const trigger of ['in:orchestrationTrigger', 'in:activityTrigger', 'in:timerTrigger']) {
+    for (const trigger of ['in:orchestrationTrigger', 'in:activityTrigger']) {
       expect(triggers).toContain(trigger);
+    }
+  }, 60_000);
+
+  it('runs its timers rarely enough for Flex Consumption to scale the idle app to zero', async () => {
+    const manifest = JSON.parse(await readFile(join(pkg.directory, 'package.json'), 'utf8'));
+    const { registrations } = await registrationsOf(
+      [join(pkg.directory, manifest.main)],
+      pkg.directory,
+    );
+    const schedules = registrations
+      .flatMap((r) => r.bindings)
+      .filter((binding) => binding.startsWith('in:timerTrigger:'))
+      .map((binding) => binding.slice('in:timerTrigger:'.length));
+    expect(schedules.length).toBeGreaterThan(0);
+    for (const text of schedules) {
+      const schedule = parseTimerSchedule(text);
+      let at = Date.parse('2026-12-07T00:00:00Z');
+      for (let tick = 0; tick < 200; tick++) {
+        const next = schedule.next(at);
+        expect(
+          next - at,
+          `${text} fires again after ${(next - at) / 1000} s`,
+        ).toBeGreaterThanOrEqual(10 * 60_000);
+        at = next;
+      }
     }
   }, 60_000);
 
