@@ -7,7 +7,7 @@ import { openInMemoryConnection } from '../station/transport/in-memory-transport
 import { openUdpConnection } from '../station/transport/udp-transport.ts';
 import { VirtualKey } from '../station/virtual-key/virtual-key.ts';
 import { missingRequirement, PYTHON_FIDO2 } from '../test/support/system-requirement.ts';
-import { runPerKeySequence } from '../test/support/per-key-sequence.ts';
+import { runCtapSequence } from '../station/provision/ctap-sequence.ts';
 
 const ROOT = join(import.meta.dirname, '..');
 const PIN = '58203947';
@@ -64,7 +64,7 @@ export async function runCtapBench(runs: number): Promise<void> {
     const ctap = new Ctap2(device);
     await ctap.reset();
     const started = performance.now();
-    await runPerKeySequence(ctap, PIN);
+    await runCtapSequence({ ctap }, PIN);
     if (i >= 2) memory.push(performance.now() - started); // two warm-up runs
     await device.close();
   }
@@ -95,7 +95,7 @@ export async function runCtapBench(runs: number): Promise<void> {
       const ctap = new Ctap2(device);
       await ctap.reset();
       const started = performance.now();
-      await runPerKeySequence(ctap, PIN);
+      await runCtapSequence({ ctap }, PIN);
       const elapsed = performance.now() - started;
       await device.close();
       return elapsed;

@@ -2,7 +2,10 @@ import { Agent } from 'node:https';
 import type { TokenCredential } from '@azure/core-auth';
 import { ManagedIdentityCredential } from '@azure/identity';
 import { GraphGateway } from '../core/graph/graph-gateway.ts';
-import { graphGatewayOptionsFromEnvironment } from '../core/graph/graph-settings.ts';
+import {
+  ConfigurationError,
+  graphGatewayOptionsFromEnvironment,
+} from '../core/graph/graph-settings.ts';
 import { TokenValidator } from './auth/token-validator.ts';
 import { courierSettingsFromEnvironment, type CourierSettings } from './config/courier-settings.ts';
 import { KeyVaultPinKey } from './pin/key-vault-pin-key.ts';
@@ -57,6 +60,9 @@ export function courierServices(): Promise<CourierServices> {
 export async function buildServices(env: NodeJS.ProcessEnv): Promise<CourierServices> {
   const settings = courierSettingsFromEnvironment(env);
   const graph = new GraphGateway(graphGatewayOptionsFromEnvironment(env));
+  // A permission that cannot work with the configured options API is said at start-up.
+  const permissionProblems = await graph.checkPermissions();
+  if (permissionProblems.length > 0) throw new ConfigurationError(permissionProblems);
   // Azure resources other than Graph (tables, Key Vault) use the app's managed identity.
   let identity: TokenCredential | undefined;
   const managedIdentity = () =>

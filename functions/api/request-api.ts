@@ -7,6 +7,8 @@ import { RequestReason, RequestState, TERMINAL_STATES } from '../../core/request
 import { RequestAction } from '../../core/request/request-view.ts';
 import type { Principal } from '../auth/principal.ts';
 import type { ClaimHolderState } from '../store/open-request-claims.ts';
+import { auditRefusal } from '../store/refusal-audit.ts';
+import { confirmDeliveryStep } from '../store/delivery-confirmation.ts';
 import { isFinished, type RequestSummary } from '../store/request-index.ts';
 import { LOST_KEY_ORCHESTRATION, lostKeyInstanceId } from '../workflow/lost-key-orchestration.ts';
 import { RequestEvent } from '../workflow/request-events.ts';
@@ -27,9 +29,6 @@ const access = { scope: USER_SCOPE };
 const requestIdSchema = z
   .string()
   .regex(/^[A-Za-z0-9-]{8,64}$/, 'request ids are 8-64 letters, digits and dashes');
-
-/** Wrong serial digits allowed before delivery confirmation locks and IT must help. */
-const MAX_SERIAL_TRIES = 5;
 
 const newRequestSchema = z.strictObject({
   /** The client's idempotency key (e.g. from the Teams activity); one is made when absent. */
@@ -271,35 +270,30 @@ async function confirmDelivery(call: ApiCall): Promise<HttpResponseInit> {
     return json(200, { requestId: summary.requestId, deliveryConfirmed: true });
   }
   requireAction(call, summary, RequestAction.ConfirmDelivery);
-  const now = new Date().toISOString();
-  let matched = false;
-  const updated = await call.services.requests.applyRequesterStep(summary.requestId, (current) => {
-    if (current.deliveryConfirmedAt) return undefined;
-    const tries = current.wrongSerialAttempts ?? 0;
-    if (tries >= MAX_SERIAL_TRIES) {
-      throw new ApiError(
-        423,
-        'DELIVERY_LOCKED',
-        'Too many wrong serial numbers. Contact IT: they can check the key you received.',
-      );
-    }
-    // A key without a known serial (a model that does not report one) is confirmed as is.
-    matched =
-      current.serial === undefined || String(current.serial).endsWith(body.serialLastDigits);
-    return matched ? { deliveryConfirmedAt: now } : { wrongSerialAttempts: tries + 1 };
-  });
-  if (!updated.deliveryConfirmedAt) {
-    const left = MAX_SERIAL_TRIES - (updated.wrongSerialAttempts ?? 0);
+  const step = await confirmDeliveryStep(
+    call.services.requests,
+    summary.requestId,
+    body.serialLastDigits,
+  );
+  if (step.kind === 'locked') {
+    throw new ApiError(
+      423,
+      'DELIVERY_LOCKED',
+      'Too many wrong serial numbers. Contact IT: they can check the key you received.',
+    );
+  }
+  if (step.kind === 'mismatch') {
+    const left = step.triesLeft;
     throw new ApiError(
       422,
       'SERIAL_MISMATCH',
       `Those digits do not match the serial of the key sent to you. Check the label on the key (${left} ${left === 1 ? 'try' : 'tries'} left).`,
     );
   }
-  if (matched) {
+  if (step.now) {
     await raise(call, summary, RequestEvent.DeliveryConfirmed, {
       by: actorOf(call.principal),
-      at: now,
+      at: step.at,
     });
   }
   return json(200, { requestId: summary.requestId, deliveryConfirmed: true });
@@ -310,6 +304,29 @@ async function confirmDelivery(call: ApiCall): Promise<HttpResponseInit> {
  * The envelope is opened and destroyed in the same step; a second call gets 410.
  */
 async function revealPin(call: ApiCall): Promise<HttpResponseInit> {
+  const requested = await call.services.requests.find(
+    validate(requestIdSchema, call.request.params.requestId, 'requestId'),
+  );
+  const mine = requested && same(requested.requester.id, call.principal.userId);
+  if (requested && (!mine || requested.pinReleasedAt)) {
+    // Refused below (not yours; shown once already): each attempt goes on the record.
+    await auditRefusal(call.services.audit, {
+      requestId: requested.requestId,
+      state: requested.state,
+      actor: actorOf(call.principal),
+      actorKind: mine
+        ? 'requester'
+        : call.principal.roles.includes(ADMIN_ROLE)
+          ? 'admin'
+          : requested.approvers.some((a) => same(a.id, call.principal.userId))
+            ? 'approver'
+            : 'requester',
+      reason: mine ? 'pin-already-revealed' : 'pin-not-requester',
+      detail: mine
+        ? 'A second PIN reveal was refused: the PIN is shown once.'
+        : 'A PIN reveal by someone other than the requester was refused.',
+    });
+  }
   const summary = await visibleRequest(call);
   if (summary.pinReleasedAt && same(summary.requester.id, call.principal.userId)) {
     if (summary.state === RequestState.Shipped) {

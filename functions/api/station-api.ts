@@ -15,6 +15,7 @@ import {
 import type { CourierServices } from '../courier-services.ts';
 import type { JobRecord } from '../store/job-record.ts';
 import { toStationJob } from '../store/station-job-view.ts';
+import { recordStationClaim } from '../store/station-claim-stage.ts';
 import { RequestEvent } from '../workflow/request-events.ts';
 import { ApiError } from './api-error.ts';
 import { recordNotApplied } from './record-not-applied.ts';
@@ -155,6 +156,11 @@ async function claim(call: ApiCall): Promise<HttpResponseInit> {
     stationId: body.stationId,
     leaseId: claimed.lease.leaseId,
     detail: `Attempt ${claimed.job.attempts + 1}`,
+  });
+  await recordStationClaim(services, {
+    requestId: claimed.job.requestId,
+    leaseId: claimed.lease.leaseId,
+    at: new Date().toISOString(),
   });
   return json(200, {
     job: toStationJob(claimed.job, call.principal.userId),

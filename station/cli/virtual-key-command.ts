@@ -3,6 +3,7 @@ import { parseArgs } from 'node:util';
 import { CourierError } from '../../core/courier-error.ts';
 import { serveVirtualKeyOverUdp } from '../virtual-key/udp-server.ts';
 import type { UserPresenceMode } from '../virtual-key/user-presence.ts';
+import { KEY_MODEL_NAMES } from '../virtual-key/key-model.ts';
 import { VirtualKey } from '../virtual-key/virtual-key.ts';
 
 const HELP = `Usage: station virtual-key --udp PORT [options]
@@ -14,6 +15,8 @@ address it came from, so python-fido2, libfido2 or the station can drive it.
 Options:
   --udp PORT            UDP port to listen on (convention: 8111; 0 picks a free one)
   --host ADDRESS        Address to bind (default 127.0.0.1)
+  --model NAME          yubikey-5.7 (default), ctap20-pin1 (CTAP 2.0, PIN protocol 1 only, no
+                        authenticatorConfig) or ctap21-no-config (CTAP 2.1 without authenticatorConfig)
   --serial N            Serial number READ_CONFIG reports (default: random 8 digits)
   --aaguid UUID         AAGUID (default: the software key's own)
   --state FILE          Keep PIN, credentials and settings in FILE (default: factory-fresh, in memory)
@@ -39,6 +42,7 @@ export async function runVirtualKeyCommand(argv: string[]): Promise<number> {
         udp: { type: 'string' },
         host: { type: 'string', default: '127.0.0.1' },
         serial: { type: 'string' },
+        model: { type: 'string', default: 'yubikey-5.7' },
         aaguid: { type: 'string' },
         state: { type: 'string' },
         seed: { type: 'string' },
@@ -69,6 +73,9 @@ export async function runVirtualKeyCommand(argv: string[]): Promise<number> {
   if (serial !== undefined && (!Number.isInteger(serial) || serial < 0 || serial > 0xffffffff)) {
     problems.push(`--serial must be a whole number up to 4294967295, got "${values.serial}".`);
   }
+  const model = KEY_MODEL_NAMES.find((name) => name === values.model);
+  if (!model)
+    problems.push(`--model must be one of ${KEY_MODEL_NAMES.join(', ')}, got "${values.model}".`);
   const latency = Number(values.latency);
   if (!Number.isInteger(latency) || latency < 0)
     problems.push(`--latency must be milliseconds (0 or more), got "${values.latency}".`);
@@ -88,6 +95,7 @@ export async function runVirtualKeyCommand(argv: string[]): Promise<number> {
   try {
     key = await VirtualKey.create({
       ...(serial === undefined ? {} : { serial }),
+      ...(model ? { model } : {}),
       ...(values.aaguid === undefined ? {} : { aaguid: values.aaguid }),
       ...(values.state === undefined ? {} : { statePath: values.state }),
       ...(values.seed === undefined ? {} : { seed: values.seed }),
@@ -121,7 +129,7 @@ export async function runVirtualKeyCommand(argv: string[]): Promise<number> {
   }
 
   const info = key.info();
-  console.log('Software security key ready (CTAP 2.1, behaves like a YubiKey 5, firmware 5.7)');
+  console.log(`Software security key ready (${key.model.description})`);
   console.log(`  serial        ${key.serial}`);
   console.log(`  AAGUID        ${key.aaguid}`);
   console.log(`  firmware      ${key.firmware.major}.${key.firmware.minor}.${key.firmware.patch}`);

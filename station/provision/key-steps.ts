@@ -11,8 +11,11 @@ import {
   entraRegistrationClientData,
   serializeClientData,
 } from '../../core/webauthn/client-data.ts';
+import { AuthenticatorConfig } from '../ctap/authenticator-config.ts';
+import type { AuthenticatorInfo } from '../ctap/authenticator-info.ts';
 import type { ClientPin } from '../ctap/client-pin.ts';
 import type { KeepaliveState } from '../ctap/ctap-hid-device.ts';
+import type { MakeCredentialResponse } from '../ctap/make-credential.ts';
 import { PinUvAuthTokenPermission as Perm } from '../ctap/pin-uv-auth-token-permission.ts';
 import type { KeyProfile } from './key-profile.ts';
 import type { OpenKey } from './key-slot.ts';
@@ -46,13 +49,13 @@ function extensionsFor(
  * challenge verbatim, a resident credential, user verification with a PIN token for the RP.
  */
 export async function makeCredential(
-  key: OpenKey,
+  key: Pick<OpenKey, 'ctap'>,
   profile: KeyProfile,
   clientPin: ClientPin,
   pin: Uint8Array,
   options: DecodedCreationOptions,
   call: { signal?: AbortSignal; onKeepalive?: (state: KeepaliveState) => void },
-): Promise<MadeCredential> {
+): Promise<MadeCredential & { response: MakeCredentialResponse }> {
   const clientDataJSON = entraRegistrationClientData(options.rp.id, options.challenge);
   const clientDataHash = createHash('sha256').update(clientDataJSON).digest();
   const token = await clientPin.getToken(profile.info, pin, Perm.MAKE_CREDENTIAL, options.rp.id);
@@ -83,6 +86,7 @@ export async function makeCredential(
       credentialId: made.authenticatorData.attestedCredentialData!.credentialId,
       clientDataJSON,
       attestationObject: encodeAttestationObject(made),
+      response: made,
     };
   } finally {
     token.wipe();
@@ -91,7 +95,7 @@ export async function makeCredential(
 
 /** getAssertion for the service's sign-in challenge, with the PIN (user verification). */
 export async function answerSignInChallenge(
-  key: OpenKey,
+  key: Pick<OpenKey, 'ctap'>,
   profile: KeyProfile,
   clientPin: ClientPin,
   pin: Uint8Array,
@@ -136,4 +140,48 @@ export async function answerSignInChallenge(
   } finally {
     token.wipe();
   }
+}
+
+/** setMinPINLength to `minPinLength` (never lowered: keys refuse that). */
+export async function setPinPolicy(
+  key: Pick<OpenKey, 'ctap'>,
+  profile: KeyProfile,
+  clientPin: ClientPin,
+  pin: Uint8Array,
+  minPinLength: number,
+  signal?: AbortSignal,
+): Promise<void> {
+  if (minPinLength <= profile.minPinLength) return;
+  const token = await clientPin.getToken(profile.info, pin, Perm.AUTHENTICATOR_CONFIG);
+  try {
+    await new AuthenticatorConfig(key.ctap, token).setMinPinLength(
+      { minPinLength },
+      signal ? { signal } : {},
+    );
+  } finally {
+    token.wipe();
+  }
+}
+
+/**
+ * forcePINChange, set last and read back with getInfo: returns what the key now says, so the
+ * caller confirms only what the key confirmed.
+ */
+export async function demandPinChange(
+  key: Pick<OpenKey, 'ctap'>,
+  profile: KeyProfile,
+  clientPin: ClientPin,
+  pin: Uint8Array,
+  signal?: AbortSignal,
+): Promise<AuthenticatorInfo> {
+  const token = await clientPin.getToken(profile.info, pin, Perm.AUTHENTICATOR_CONFIG);
+  try {
+    await new AuthenticatorConfig(key.ctap, token).setMinPinLength(
+      { forceChangePin: true },
+      signal ? { signal } : {},
+    );
+  } finally {
+    token.wipe();
+  }
+  return key.ctap.getInfo(signal ? { signal } : {});
 }

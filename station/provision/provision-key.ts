@@ -16,9 +16,7 @@ import type {
   StationJob,
 } from '../../core/station-api/station-api-schemas.ts';
 import { encodeBase64Url } from '../../core/webauthn/base64url.ts';
-import { AuthenticatorConfig } from '../ctap/authenticator-config.ts';
 import { ClientPin } from '../ctap/client-pin.ts';
-import { PinUvAuthTokenPermission as Perm } from '../ctap/pin-uv-auth-token-permission.ts';
 import { TransportError } from '../transport/transport-error.ts';
 import type { CreationOptions } from '../service/station-api-client.ts';
 import { admitKey, type KeyPlan } from './admit-key.ts';
@@ -28,7 +26,12 @@ import { guidedReset } from './guided-reset.ts';
 import type { KeyPrompts } from './key-prompts.ts';
 import { formatFirmware, readKeyProfile, type KeyProfile } from './key-profile.ts';
 import type { OpenKey } from './key-slot.ts';
-import { answerSignInChallenge, makeCredential } from './key-steps.ts';
+import {
+  answerSignInChallenge,
+  demandPinChange,
+  makeCredential,
+  setPinPolicy,
+} from './key-steps.ts';
 import { ProvisionError } from './provision-error.ts';
 import { verifyAttestation, type MadeCredential } from './verify-attestation.ts';
 
@@ -139,17 +142,7 @@ export async function provisionKey(input: ProvisionInput): Promise<ProvisionResu
         'set-min-pin-length',
         `Setting the minimum PIN length of ${name} to ${minPinLength}`,
       );
-      const token = await clientPin.getToken(profile.info, pinBytes(), Perm.AUTHENTICATOR_CONFIG);
-      try {
-        if (minPinLength > profile.minPinLength) {
-          await new AuthenticatorConfig(key.ctap, token).setMinPinLength(
-            { minPinLength },
-            signalOf(signal),
-          );
-        }
-      } finally {
-        token.wipe();
-      }
+      await setPinPolicy(key, profile, clientPin, pinBytes(), minPinLength, signal);
     }
 
     const pinKey = await service.pinEnvelopeKey();
@@ -242,16 +235,7 @@ export async function provisionKey(input: ProvisionInput): Promise<ProvisionResu
 
     if (plan.forcePinChange) {
       prompts.step('force-pin-change', `Making ${name} demand a new PIN at first use`);
-      const token = await clientPin.getToken(profile.info, pinBytes(), Perm.AUTHENTICATOR_CONFIG);
-      try {
-        await new AuthenticatorConfig(key.ctap, token).setMinPinLength(
-          { forceChangePin: true },
-          signalOf(signal),
-        );
-      } finally {
-        token.wipe();
-      }
-      const after = await key.ctap.getInfo(signalOf(signal));
+      const after = await demandPinChange(key, profile, clientPin, pinBytes(), signal);
       if (!after.forcePinChange) {
         throw new ProvisionError(
           'PIN_CHANGE_NOT_CONFIRMED',

@@ -1,3 +1,4 @@
+import type { KeyModel } from './key-model.ts';
 import { createHash } from 'node:crypto';
 import { CtapStatus } from '../ctap/ctap-status.ts';
 import { EcdhKeyPair, type PinUvAuthProtocol } from '../ctap/pin-uv-auth-protocol.ts';
@@ -27,6 +28,8 @@ export interface AuthenticatorProfile {
   resetWindowMs: number;
   /** RP IDs for vendor-facilitated enterprise attestation; undefined = not EA-capable. */
   enterpriseAttestationRpIds: string[] | undefined;
+  /** What the model offers (CTAP versions, PIN protocols, authenticatorConfig…). */
+  model: KeyModel;
 }
 
 /** A credential getAssertion may answer with, opened from its id (and its stored entry if resident). */
@@ -136,7 +139,9 @@ export class AuthenticatorCore {
   protocol(version: number | undefined): PinUvAuthProtocol {
     if (version === undefined)
       throw new CtapFailure(CtapStatus.MISSING_PARAMETER, 'pinUvAuthProtocol missing');
-    const protocol = this.protocols.get(version);
+    const protocol = this.profile.model.pinUvAuthProtocols.includes(version)
+      ? this.protocols.get(version)
+      : undefined;
     if (!protocol)
       throw new CtapFailure(
         CtapStatus.INVALID_PARAMETER,

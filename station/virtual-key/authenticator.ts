@@ -86,10 +86,14 @@ export class Authenticator {
       case Ctap2Command.RESET:
         return this.reset(ctx);
       case Ctap2Command.CONFIG:
+        if (!core.profile.model.authenticatorConfig)
+          throw new CtapFailure(CtapStatus.INVALID_COMMAND);
         return handleConfig(core, req);
       // YubiKeys still answer the CTAP 2.1 preview command (0x41), which libfido2 uses throughout.
       case Ctap2Command.CREDENTIAL_MANAGEMENT:
       case Ctap2Command.CREDENTIAL_MANAGEMENT_PREVIEW:
+        if (!core.profile.model.credentialManagement)
+          throw new CtapFailure(CtapStatus.INVALID_COMMAND);
         return handleCredentialManagement(core, req);
       case Ctap2Command.SELECTION:
         await requireTouch(ctx);
@@ -99,32 +103,38 @@ export class Authenticator {
     }
   }
 
-  /** What getInfo reports: a YubiKey 5.7 with this key's state. */
+  /** What getInfo reports: the model's capabilities with this key's state. */
   info(): AuthenticatorInfo {
     const { state, profile } = this.core;
+    const { model } = profile;
+    const ctap21 = model.versions.includes('FIDO_2_1');
     const options: Record<string, boolean> = {
       rk: true,
       up: true,
       plat: false,
-      alwaysUv: state.alwaysUv,
-      credMgmt: true,
-      credentialMgmtPreview: true,
-      authnrCfg: true,
       clientPin: state.pinHash !== undefined,
-      pinUvAuthToken: true,
-      setMinPINLength: true,
-      makeCredUvNotRqd: !state.alwaysUv,
     };
+    if (ctap21) options.alwaysUv = state.alwaysUv;
+    if (model.credentialManagement) {
+      options.credMgmt = true;
+      options.credentialMgmtPreview = true;
+    }
+    if (model.authenticatorConfig) {
+      options.authnrCfg = true;
+      options.setMinPINLength = true;
+    }
+    if (model.permissionTokens) options.pinUvAuthToken = true;
+    if (ctap21) options.makeCredUvNotRqd = !state.alwaysUv;
     if (profile.enterpriseAttestationRpIds) options.ep = state.enterpriseAttestation;
     const { major, minor, patch } = profile.firmware;
     return {
-      // As on a YubiKey 5.7, minus U2F_V2: this model has no CTAP1.
-      versions: ['FIDO_2_0', 'FIDO_2_1_PRE', 'FIDO_2_1'],
-      extensions: ['credProtect', 'hmac-secret', 'minPinLength'],
+      // As on a YubiKey, minus U2F_V2: this model has no CTAP1.
+      versions: model.versions,
+      extensions: model.extensions,
       aaguid: state.aaguid,
       options,
       maxMsgSize: profile.maxMsgSize,
-      pinUvAuthProtocols: [2, 1],
+      pinUvAuthProtocols: model.pinUvAuthProtocols,
       maxCredentialCountInList: profile.maxCredentialCountInList,
       maxCredentialIdLength: profile.maxCredentialIdLength,
       transports: ['usb'],
@@ -135,7 +145,9 @@ export class Authenticator {
       forcePinChange: state.forcePinChange,
       minPinLength: state.minPinLength,
       firmwareVersion: (major << 16) | (minor << 8) | patch,
-      maxRpIdsForSetMinPinLength: profile.maxRpIdsForSetMinPinLength,
+      ...(model.authenticatorConfig
+        ? { maxRpIdsForSetMinPinLength: profile.maxRpIdsForSetMinPinLength }
+        : {}),
       remainingDiscoverableCredentials: profile.maxResidentCredentials - state.credentials.length,
       unknown: new Map(),
     };

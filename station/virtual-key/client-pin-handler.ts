@@ -48,6 +48,9 @@ export async function handleClientPin(
     case Sub.GET_PIN_TOKEN:
       return getPinToken(core, req, version, false);
     case Sub.GET_PIN_UV_AUTH_TOKEN_USING_PIN_WITH_PERMISSIONS:
+      // CTAP 2.0 keys know only the legacy getPinToken.
+      if (!core.profile.model.permissionTokens)
+        throw new CtapFailure(CtapStatus.INVALID_SUBCOMMAND);
       return getPinToken(core, req, version, true);
     default:
       // No built-in UV on this model: 0x06/0x07 are unsupported like any unknown subcommand.

@@ -18,6 +18,7 @@ import {
 import { Authenticator } from './authenticator.ts';
 import { AuthenticatorCore, type AuthenticatorProfile } from './authenticator-core.ts';
 import { CtapHidEndpoint, type ReplyFn } from './ctaphid-endpoint.ts';
+import { KEY_MODELS, type KeyModel, type KeyModelName } from './key-model.ts';
 import { factoryState, loadKeyState, saveKeyState, type KeyState } from './key-state.ts';
 import { seededRandom, systemRandom, type RandomSource } from './random-source.ts';
 import { UserPresence, type UserPresenceMode } from './user-presence.ts';
@@ -26,6 +27,8 @@ import { UserPresence, type UserPresenceMode } from './user-presence.ts';
 export const VIRTUAL_KEY_AAGUID = '6e8b3c2a-5d1f-4f7e-9a0c-2b4d6f8a1c3e';
 
 export interface VirtualKeyOptions {
+  /** Which model to behave like (capabilities, default AAGUID and firmware); default yubikey-5.7. */
+  model?: KeyModelName;
   /** Serial number reported by READ_CONFIG; random 8 digits by default. */
   serial?: number;
   aaguid?: string;
@@ -67,6 +70,7 @@ export class VirtualKey extends EventEmitter<VirtualKeyEvents> implements InMemo
   readonly serial: number;
   readonly aaguid: string;
   readonly firmware: { major: number; minor: number; patch: number };
+  readonly model: KeyModel;
   readonly attestation: AttestationIdentity;
   readonly presence: UserPresence;
   readonly label: string;
@@ -89,7 +93,9 @@ export class VirtualKey extends EventEmitter<VirtualKeyEvents> implements InMemo
     const { options, state, random, attestation } = init;
     this.serial = state.serial;
     this.aaguid = formatAaguid(state.aaguid);
-    this.firmware = options.firmware ?? { major: 5, minor: 7, patch: 4 };
+    const model = KEY_MODELS[options.model ?? 'yubikey-5.7'];
+    this.model = model;
+    this.firmware = options.firmware ?? model.firmware;
     this.attestation = attestation;
     this.label = `software-key-${this.serial}`;
     this.latencyMs = options.latencyMs ?? 0;
@@ -109,6 +115,7 @@ export class VirtualKey extends EventEmitter<VirtualKeyEvents> implements InMemo
       maxRpIdsForSetMinPinLength: 1,
       resetWindowMs: options.resetWindowMs ?? 10_000,
       enterpriseAttestationRpIds: options.enterpriseAttestationRpIds,
+      model,
     };
     let enterprise: Promise<AttestationIdentity> | undefined;
     this.core = new AuthenticatorCore({
@@ -139,7 +146,10 @@ export class VirtualKey extends EventEmitter<VirtualKeyEvents> implements InMemo
             },
           });
         },
-        vendor: (command) => (command === YUBIKEY_READ_CONFIG ? this.deviceInfo() : undefined),
+        vendor: (command) =>
+          command === YUBIKEY_READ_CONFIG && model.yubikeyDeviceInfo
+            ? this.deviceInfo()
+            : undefined,
         wink: () => {
           this.winks += 1;
           this.emit('wink');
@@ -167,7 +177,8 @@ export class VirtualKey extends EventEmitter<VirtualKeyEvents> implements InMemo
     if (!state) {
       const serial =
         options.serial ?? 10_000_000 + (new DataView(random(4).buffer).getUint32(0) % 90_000_000);
-      state = factoryState(serial, parseAaguid(options.aaguid ?? VIRTUAL_KEY_AAGUID), random);
+      const aaguid = options.aaguid ?? KEY_MODELS[options.model ?? 'yubikey-5.7'].aaguid;
+      state = factoryState(serial, parseAaguid(aaguid), random);
     }
     const attestation = await issueAttestationIdentity(state.aaguid);
     const statePath = options.statePath;

@@ -64,7 +64,7 @@ describe('the per-key pipeline against the local stack', () => {
       // Graph holds the credential; the audit trail has the sign-in check.
       const methods = stack.tenant.controls.inspect().methods;
       expect(methods.map((m) => m.id)).toContain(result.methodId);
-      const audit = await stack.as('admin').get(`admin/audit?requestId=${claim.job.requestId}`);
+      const audit = await stack.as('admin').get(`manage/audit?requestId=${claim.job.requestId}`);
       const events = audit.json<{ records: { event: string }[] }>().records.map((r) => r.event);
       expect(events).toEqual(
         expect.arrayContaining(['registered', 'sign-in-checked', 'pin-change-confirmed']),

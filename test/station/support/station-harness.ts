@@ -22,7 +22,7 @@ export async function queueJobs(
   batchId: string,
   users: string[],
 ): Promise<string[]> {
-  const answer = await stack.as('admin').post('admin/requests/bulk', {
+  const answer = await stack.as('admin').post('manage/requests/bulk', {
     batchId,
     requests: users.map((user) => ({ user })),
   });

@@ -14,7 +14,7 @@ import {
   type ConnectedKey,
   type TransportKind,
 } from '../../support/connected-key.ts';
-import { RP } from '../../support/per-key-sequence.ts';
+import { SEQUENCE_RP as RP } from '../../../station/provision/ctap-sequence.ts';
 
 const PIN = '246813579';
 const CLIENT_DATA_HASH = createHash('sha256').update('challenge').digest();

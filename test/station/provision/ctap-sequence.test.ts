@@ -2,11 +2,14 @@ import { createHash, X509Certificate } from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
 import { concatBytes } from '../../../core/bytes.ts';
 import { verifyCoseSignature } from '../../../core/webauthn/cose-key.ts';
-import { AuthenticatorDataFlag } from '../../../core/webauthn/authenticator-data.ts';
+import {
+  AuthenticatorDataFlag,
+  parseAuthenticatorData,
+} from '../../../core/webauthn/authenticator-data.ts';
 import { formatAaguid } from '../../../core/webauthn/aaguid.ts';
 import { readYubiKeyDeviceInfo } from '../../../station/ctap/yubikey-device-info.ts';
 import { connectedKey, type ConnectedKey } from '../../support/connected-key.ts';
-import { RP, runPerKeySequence } from '../../support/per-key-sequence.ts';
+import { SEQUENCE_RP as RP, runCtapSequence } from '../../../station/provision/ctap-sequence.ts';
 
 describe.each(['memory', 'udp'] as const)(
   'the per-key sequence over the %s transport',
@@ -19,8 +22,8 @@ describe.each(['memory', 'udp'] as const)(
 
     it('programs a factory-fresh key: PIN, minimum length, credential, sign-in, forced change', async () => {
       session = await connectedKey(transport, { serial: 31337042 });
-      const { infoBefore, credential, assertion, infoAfter } = await runPerKeySequence(
-        session.ctap,
+      const { infoBefore, credential, assertion, infoAfter } = await runCtapSequence(
+        session,
         '58203947',
       );
 
@@ -53,13 +56,14 @@ describe.each(['memory', 'udp'] as const)(
       expect(credential.attStmt.get('alg')).toBe(-7);
 
       // The assertion verifies with the credential's public key and shows presence and verification.
-      const clientDataHash = createHash('sha256').update('{"type":"webauthn.create"}').digest();
-      expect(assertion.authenticatorData.flags & 0x05).toBe(0x05);
-      expect(assertion.authenticatorData.signCount).toBeGreaterThan(authData.signCount);
+      const clientDataHash = createHash('sha256').update(assertion.clientDataJSON).digest();
+      const assertionData = parseAuthenticatorData(assertion.authenticatorData);
+      expect(assertionData.flags & 0x05).toBe(0x05);
+      expect(assertionData.signCount).toBeGreaterThan(authData.signCount);
       expect(
         verifyCoseSignature(
           authData.attestedCredentialData!.publicKey,
-          concatBytes([assertion.authData, clientDataHash]),
+          concatBytes([assertion.authenticatorData, clientDataHash]),
           assertion.signature,
         ),
       ).toBe(true);
