@@ -6,6 +6,7 @@ import { openPin } from '../../core/pin-envelope/pin-envelope.ts';
 import { RequestReason, RequestState, TERMINAL_STATES } from '../../core/request/request-state.ts';
 import { RequestAction } from '../../core/request/request-view.ts';
 import type { Principal } from '../auth/principal.ts';
+import { auditRefusal } from '../store/refusal-audit.ts';
 import { confirmDeliveryStep } from '../store/delivery-confirmation.ts';
 import { isFinished, type RequestSummary } from '../store/request-index.ts';
 import { LOST_KEY_ORCHESTRATION, lostKeyInstanceId } from '../workflow/lost-key-orchestration.ts';
@@ -242,6 +243,29 @@ async function confirmDelivery(call: ApiCall): Promise<HttpResponseInit> {
  * The envelope is opened and destroyed in the same step; a second call gets 410.
  */
 async function revealPin(call: ApiCall): Promise<HttpResponseInit> {
+  const requested = await call.services.requests.find(
+    validate(requestIdSchema, call.request.params.requestId, 'requestId'),
+  );
+  const mine = requested && same(requested.requester.id, call.principal.userId);
+  if (requested && (!mine || requested.pinReleasedAt)) {
+    // Refused below (not yours; shown once already): each attempt goes on the record.
+    await auditRefusal(call.services.audit, {
+      requestId: requested.requestId,
+      state: requested.state,
+      actor: actorOf(call.principal),
+      actorKind: mine
+        ? 'requester'
+        : call.principal.roles.includes(ADMIN_ROLE)
+          ? 'admin'
+          : requested.approvers.some((a) => same(a.id, call.principal.userId))
+            ? 'approver'
+            : 'requester',
+      reason: mine ? 'pin-already-revealed' : 'pin-not-requester',
+      detail: mine
+        ? 'A second PIN reveal was refused: the PIN is shown once.'
+        : 'A PIN reveal by someone other than the requester was refused.',
+    });
+  }
   const summary = await visibleRequest(call);
   if (summary.pinReleasedAt && same(summary.requester.id, call.principal.userId)) {
     if (summary.state === RequestState.Shipped) {

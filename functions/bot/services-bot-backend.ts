@@ -1,8 +1,8 @@
-import { randomUUID } from 'node:crypto';
 import type { DurableClient } from 'durable-functions';
 import { TERMINAL_STATES } from '../../core/request/request-state.ts';
 import type { CourierServices } from '../courier-services.ts';
 import type { CourierLogger } from '../log/courier-logger.ts';
+import { auditRefusal } from '../store/refusal-audit.ts';
 import { confirmDeliveryStep } from '../store/delivery-confirmation.ts';
 import type { RequestSummary } from '../store/request-index.ts';
 import { LOST_KEY_ORCHESTRATION, lostKeyInstanceId } from '../workflow/lost-key-orchestration.ts';
@@ -153,17 +153,11 @@ export class ServicesBotBackend implements BotBackend {
       actorId: refusal.actor?.id,
     });
     if (refusal.requestId && refusal.state) {
-      await this.services.audit.append({
-        recordId: `${refusal.requestId}:refused:${randomUUID()}`,
+      await auditRefusal(this.services.audit, {
         requestId: refusal.requestId,
-        at,
-        actor: {
-          kind: 'approver',
-          id: refusal.actor?.id ?? 'unknown',
-          ...(refusal.actor?.displayName ? { displayName: refusal.actor.displayName } : {}),
-        },
-        to: refusal.state,
-        event: `refused-${refusal.reason}`,
+        state: refusal.state,
+        actor: refusal.actor ?? { id: 'unknown' },
+        actorKind: 'approver',
         reason: refusal.reason,
         detail: refusal.message,
       });
