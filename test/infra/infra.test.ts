@@ -283,8 +283,13 @@ describe('infra/: least privilege', () => {
 
   it('lists Graph permissions that the tenant accepts for every call the app makes, none unused', () => {
     const listed: readonly string[] = Object.keys(GRAPH_APPLICATION_PERMISSIONS);
+    // Calls the deployment does not make (it leaves FIDO2_OPTIONS_API at v1.0), and why.
+    const notMade: Record<string, string> = {
+      betaCreationOptions: 'beta creation options only (FIDO2_OPTIONS_API=beta)',
+    };
     // The local tenant enforces Microsoft's permission tables, operation by operation.
     for (const [operation, accepted] of Object.entries(GraphPermission)) {
+      if (operation in notMade) continue;
       expect(
         accepted.some((p: string) => listed.includes(p)),
         operation,
