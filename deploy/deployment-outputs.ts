@@ -20,6 +20,10 @@ export interface DeploymentOutputs {
   botId: string;
   /** Where the tab's static files are served over HTTPS. */
   tabDomain: string;
+  tabSiteUrl: string;
+  /** The Teams app package's id (manifest "id"). */
+  teamsAppId: string;
+  /** The Teams deep link to the personal tab. */
   tabUrl: string;
   functionsDomain: string;
 }
@@ -42,6 +46,8 @@ const schema = z.object({
   COURIER_STATION_CLIENT_ID: guid('COURIER_STATION_CLIENT_ID'),
   COURIER_BOT_ID: guid('COURIER_BOT_ID'),
   COURIER_TAB_DOMAIN: text('COURIER_TAB_DOMAIN'),
+  COURIER_TAB_SITE_URL: https('COURIER_TAB_SITE_URL'),
+  COURIER_TEAMS_APP_ID: guid('COURIER_TEAMS_APP_ID'),
   COURIER_TAB_URL: https('COURIER_TAB_URL'),
   COURIER_FUNCTIONS_DOMAIN: text('COURIER_FUNCTIONS_DOMAIN'),
 });
@@ -65,6 +71,8 @@ export function deploymentOutputsFromEnvironment(env: NodeJS.ProcessEnv): Deploy
     stationClientId: v.COURIER_STATION_CLIENT_ID,
     botId: v.COURIER_BOT_ID,
     tabDomain: v.COURIER_TAB_DOMAIN,
+    tabSiteUrl: v.COURIER_TAB_SITE_URL,
+    teamsAppId: v.COURIER_TEAMS_APP_ID,
     tabUrl: v.COURIER_TAB_URL,
     functionsDomain: v.COURIER_FUNCTIONS_DOMAIN,
   };

@@ -7,6 +7,8 @@
 export interface PackageExclusion {
   /** What the rule keeps out, for the error message. */
   what: string;
+  /** How to stay clear of it, when that is not obvious. */
+  advice?: string;
   /** Whether a bundle input (a path relative to the repository, as esbuild reports it) is one. */
   matches(input: string): boolean;
 }
@@ -25,6 +27,8 @@ export const PACKAGE_EXCLUSIONS: readonly PackageExclusion[] = [
   {
     what: 'cbor-x and its native extension (the station speaks CBOR; the app does not)',
     matches: under('node_modules/cbor-x/', 'node_modules/cbor-extract/'),
+    advice:
+      'core/cbor and the core/webauthn parsers built on it (attestation-object, authenticator-data, cose-key) are for the station; in functions/ and core/graph read WebAuthn structures with @simplewebauthn/server/helpers (decodeAttestationObject, parseAuthenticatorData).',
   },
   {
     what: 'local state and keys (.courier/, *.pem, *.key, *.pfx, *.p12)',

@@ -1,7 +1,7 @@
 import { copyFile, mkdir, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import { build, type Metafile } from 'esbuild';
-import { exclusionFor } from './package-exclusions.ts';
+import { exclusionFor, type PackageExclusion } from './package-exclusions.ts';
 import { PackageError } from './package-error.ts';
 
 /**
@@ -91,18 +91,18 @@ export async function packageFunctionsApp(options: PackageOptions): Promise<Func
   }
 
   // One line per rule broken: the shortest import chain that breaks it, and how many files do.
-  const offending = new Map<string, string[][]>();
+  const offending = new Map<PackageExclusion, string[][]>();
   for (const input of Object.keys(metafile.inputs)) {
     const exclusion = exclusionFor(input);
     if (!exclusion) continue;
-    const chains = offending.get(exclusion.what) ?? [];
+    const chains = offending.get(exclusion) ?? [];
     chains.push(importChain(metafile, entry, input));
-    offending.set(exclusion.what, chains);
+    offending.set(exclusion, chains);
   }
-  const problems = [...offending].map(([what, chains]) => {
+  const problems = [...offending].map(([{ what, advice }, chains]) => {
     const shortest = chains.reduce((a, b) => (b.length < a.length ? b : a));
     const more = chains.length > 1 ? ` (${chains.length} files in all)` : '';
-    return `${what}: ${shortest.join(' -> ')}${more}`;
+    return `${what}: ${shortest.join(' -> ')}${more}${advice ? `\n    ${advice}` : ''}`;
   });
   if (problems.length > 0) {
     await rm(directory, { recursive: true, force: true });

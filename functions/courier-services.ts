@@ -2,7 +2,10 @@ import { Agent } from 'node:https';
 import type { TokenCredential } from '@azure/core-auth';
 import { ManagedIdentityCredential } from '@azure/identity';
 import { GraphGateway } from '../core/graph/graph-gateway.ts';
-import { graphGatewayOptionsFromEnvironment } from '../core/graph/graph-settings.ts';
+import {
+  ConfigurationError,
+  graphGatewayOptionsFromEnvironment,
+} from '../core/graph/graph-settings.ts';
 import { TokenValidator } from './auth/token-validator.ts';
 import { courierSettingsFromEnvironment, type CourierSettings } from './config/courier-settings.ts';
 import { KeyVaultPinKey } from './pin/key-vault-pin-key.ts';
@@ -14,6 +17,7 @@ import { JobQueue } from './store/job-queue.ts';
 import { NotificationOutbox } from './store/notification-outbox.ts';
 import { openTable, type TableSettings } from './store/open-table.ts';
 import { RegistrationAttempts } from './store/registration-attempts.ts';
+import { OpenRequestClaims } from './store/open-request-claims.ts';
 import { RequestIndex } from './store/request-index.ts';
 import { SignInChecks } from './store/sign-in-checks.ts';
 
@@ -26,6 +30,8 @@ export interface CourierServices {
   pins: PinVault;
   pinKey: PinKey;
   requests: RequestIndex;
+  /** One open request per requester, claimed atomically (in the request index's table). */
+  openRequests: OpenRequestClaims;
   outbox: NotificationOutbox;
   attempts: RegistrationAttempts;
   /** The station's sign-in check, kept in the attempts' table. */
@@ -54,6 +60,9 @@ export function courierServices(): Promise<CourierServices> {
 export async function buildServices(env: NodeJS.ProcessEnv): Promise<CourierServices> {
   const settings = courierSettingsFromEnvironment(env);
   const graph = new GraphGateway(graphGatewayOptionsFromEnvironment(env));
+  // A permission that cannot work with the configured options API is said at start-up.
+  const permissionProblems = await graph.checkPermissions();
+  if (permissionProblems.length > 0) throw new ConfigurationError(permissionProblems);
   // Azure resources other than Graph (tables, Key Vault) use the app's managed identity.
   let identity: TokenCredential | undefined;
   const managedIdentity = () =>
@@ -100,6 +109,7 @@ export async function buildServices(env: NodeJS.ProcessEnv): Promise<CourierServ
     pins: new PinVault(pins),
     pinKey,
     requests: new RequestIndex(requests),
+    openRequests: new OpenRequestClaims(requests),
     outbox: new NotificationOutbox(outbox),
     attempts: new RegistrationAttempts(attempts),
     signInChecks: new SignInChecks(attempts),

@@ -4,6 +4,7 @@ import { courierSettingsFromEnvironment } from './config/courier-settings.ts';
 import { registerRequestApi } from './api/request-api.ts';
 import { registerSignInCheckApi } from './api/sign-in-check-api.ts';
 import { registerBot } from './bot/register-bot.ts';
+import { registerNotifications } from './notifications/register-notifications.ts';
 import { registerStationApi } from './api/station-api.ts';
 import { registerWorkflow } from './workflow/register-workflow.ts';
 
@@ -23,3 +24,4 @@ registerSignInCheckApi();
 registerRequestApi();
 registerAdminApi();
 registerBot();
+registerNotifications();

@@ -73,6 +73,10 @@ var functionAppName = '${abbrs.webSitesFunctions}courier-${resourceToken}'
 var deploymentContainerName = 'app-package-${take(functionAppName, 32)}-${take(resourceToken, 7)}'
 var taskHubName = 'courier'
 var pinKeyName = 'pin-envelope'
+// The Teams app package's id (manifest "id"), fixed per environment so the bot's deep links to
+// the personal tab ("requests") are known before the package is built.
+var teamsAppId = guid(subscription().id, environmentName, 'passkey-courier-teams-app')
+var tabDeepLink = 'https://teams.microsoft.com/l/entity/${teamsAppId}/requests'
 
 resource rg 'Microsoft.Resources/resourceGroups@2024-03-01' = {
   name: '${abbrs.resourcesResourceGroups}${environmentName}'
@@ -226,6 +230,7 @@ module functions 'app/functions.bicep' = {
     itGroupId: entra.outputs.itGroupId
     keyClasses: keyClasses
     teamsAppCatalogId: teamsAppCatalogId
+    tabUrl: tabDeepLink
     extraAppSettings: extraAppSettings
   }
   // The app must not start before its identity may read the tables and its Graph permissions exist.
@@ -257,7 +262,9 @@ output COURIER_API_SCOPE string = '${entra.outputs.apiAppIdUri}/access_as_user'
 output COURIER_STATION_CLIENT_ID string = entra.outputs.stationAppId
 output COURIER_BOT_ID string = identity.outputs.clientId
 output COURIER_TAB_DOMAIN string = tabDomain
-output COURIER_TAB_URL string = 'https://${tabDomain}/'
+output COURIER_TAB_SITE_URL string = 'https://${tabDomain}/'
+output COURIER_TAB_URL string = tabDeepLink
+output COURIER_TEAMS_APP_ID string = teamsAppId
 output COURIER_FUNCTIONS_DOMAIN string = functionAppHost
 output COURIER_FALLBACK_APPROVERS_GROUP_ID string = entra.outputs.fallbackApproversGroupId
 output COURIER_IT_GROUP_ID string = entra.outputs.itGroupId

@@ -7,6 +7,8 @@ export type GraphErrorCode =
   | 'USER_NOT_TARGETED'
   /** The key's AAGUID is not allowed by the policy's key restrictions. */
   | 'AAGUID_NOT_ALLOWED'
+  /** The passkey profiles that apply to the user admit no device-bound passkeys. */
+  | 'PASSKEY_TYPE_NOT_ALLOWED'
   /** Attestation is enforced and this key's attestation does not chain to a trusted root. */
   | 'ATTESTATION_NOT_TRUSTED'
   /** The creation options' challenge expired before registration. */

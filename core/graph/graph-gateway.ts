@@ -6,6 +6,7 @@ import {
   type Middleware,
 } from '@microsoft/microsoft-graph-client';
 import { TokenCredentialAuthenticationProvider } from '@microsoft/microsoft-graph-client/authProviders/azureTokenCredentials/index.js';
+import { decodeJwt } from 'jose';
 import { z } from 'zod';
 import { ClientRequestIdMiddleware } from './client-request-id-middleware.ts';
 import { buildRegistrationBody, type Fido2Registration } from './fido2-registration.ts';
@@ -74,6 +75,10 @@ export interface CreationOptionsResult extends Traced<CreationOptions> {
 }
 
 const GRAPH_SCOPE = 'https://graph.microsoft.com/.default';
+/** What Microsoft's beta creationOptions page lists (its only permission). */
+export const BETA_OPTIONS_PERMISSION = 'UserAuthenticationMethod.ReadWrite.All';
+/** The least-privileged permission for v1.0 creationOptions and POST fido2Methods. */
+export const LEAST_PRIVILEGED_PASSKEY_PERMISSION = 'UserAuthMethod-Passkey.ReadWrite.All';
 /** Documented limit of POST /users/{id}/checkMemberGroups. */
 export const CHECK_MEMBER_GROUPS_LIMIT = 20;
 /** Pauses (ms) before each listing that looks for a POST whose outcome is unknown. */
@@ -90,8 +95,10 @@ export class GraphGateway {
   private readonly client: Client;
   private readonly creationOptions: CreationOptionsSettings;
   private readonly clock: RetryClock;
+  private readonly credential: TokenCredential;
 
   constructor(options: GraphGatewayOptions) {
+    this.credential = options.credential;
     const baseUrl = (options.baseUrl ?? 'https://graph.microsoft.com').replace(/\/+$/, '');
     const host = new URL(baseUrl).hostname;
     this.clock = options.clock ?? systemRetryClock;
@@ -357,27 +364,55 @@ export class GraphGateway {
     }
   }
 
-  /** The Passkey (FIDO2) method policy; beta, which carries passkey profiles. */
-  async getFido2Policy(): Promise<Fido2Policy> {
+  /**
+   * The Passkey (FIDO2) method policy. Passkey profiles (passkeyProfiles, passkeyTypes,
+   * attestationEnforcement, defaultPasskeyProfile) are in v1.0 and beta alike.
+   */
+  async getFido2Policy(version: 'v1.0' | 'beta' = 'v1.0'): Promise<Fido2Policy> {
     const result = await this.request(
       'GET',
       '/policies/authenticationMethodsPolicy/authenticationMethodConfigurations/fido2',
       fido2PolicySchema,
-      {
-        version: 'beta',
-      },
+      { version },
     );
     return result.value;
   }
 
+  /** v1.0's policy, or beta's when only beta shows the tenant's passkey profiles. */
+  async getPasskeyPolicy(): Promise<Fido2Policy> {
+    const v1 = await this.getFido2Policy('v1.0');
+    if (v1.passkeyProfiles?.length) return v1;
+    const beta = await this.getFido2Policy('beta').catch(() => undefined);
+    return beta?.passkeyProfiles?.length ? beta : v1;
+  }
+
   /** Before any key is touched: can this user receive a key of this AAGUID at all? */
   async preflight(userId: string, aaguid: string): Promise<PreflightResult> {
-    const policy = await this.getFido2Policy();
+    const policy = await this.getPasskeyPolicy();
     const targetGroups = [...(policy.includeTargets ?? []), ...(policy.excludeTargets ?? [])]
       .filter((t) => t.targetType === 'group' && t.id !== 'all_users')
       .map((t) => t.id);
     const groupIds = await this.checkMemberGroups(userId, [...new Set(targetGroups)]);
     return evaluateRegistrationPolicy(policy, { id: userId, groupIds }, aaguid);
+  }
+
+  /**
+   * Start-up check of the app's Graph permissions, from its token's roles. Microsoft's beta
+   * creationOptions page lists only UserAuthenticationMethod.ReadWrite.All, so pre-fetching
+   * through beta with only the least-privileged UserAuthMethod-Passkey.ReadWrite.All fails on
+   * every request: that is said now, not at the first key. Returns the problems found.
+   */
+  async checkPermissions(): Promise<string[]> {
+    if (this.creationOptions.version !== 'beta') return [];
+    const token = await this.credential.getToken(GRAPH_SCOPE);
+    if (!token) return ['Could not get a token for Microsoft Graph to check its permissions.'];
+    const claims = decodeJwt(token.token);
+    const roles = Array.isArray(claims.roles) ? claims.roles.map(String) : [];
+    if (roles.includes(BETA_OPTIONS_PERMISSION)) return [];
+    const leastOnly = roles.includes(LEAST_PRIVILEGED_PASSKEY_PERMISSION);
+    return [
+      `FIDO2_OPTIONS_API=beta (pre-fetching creation options) needs the Graph application permission ${BETA_OPTIONS_PERMISSION}: Microsoft's beta creationOptions page lists no other${leastOnly ? `, and the app has only the least-privileged ${LEAST_PRIVILEGED_PASSKEY_PERMISSION}` : ''}. Grant ${BETA_OPTIONS_PERMISSION} with admin consent, or set FIDO2_OPTIONS_API=v1.0 (5-minute challenges, fetched just in time), which works with ${LEAST_PRIVILEGED_PASSKEY_PERMISSION}.`,
+    ];
   }
 
   /**
@@ -442,11 +477,11 @@ export class GraphGateway {
     };
     const quoted = `Graph answered ${error.status ?? '?'} ${error.graphCode ?? ''}: ${JSON.stringify(error.message)}`;
     // Graph does not say why; work it out, most specific cause first.
-    if (context.aaguid) {
-      const preflight = await this.preflight(userId, context.aaguid).catch(() => undefined);
-      const problem = preflight?.problems[0];
-      if (problem) return new GraphError(problem.code, `${problem.message} (${quoted})`, details);
-    }
+    const preflight = context.aaguid
+      ? await this.preflight(userId, context.aaguid).catch(() => undefined)
+      : undefined;
+    const problem = preflight?.problems[0];
+    if (problem) return new GraphError(problem.code, `${problem.message} (${quoted})`, details);
     if (context.challengeExpiresAt && Date.parse(context.challengeExpiresAt) <= this.clock.now()) {
       return new GraphError(
         'CHALLENGE_EXPIRED',
@@ -464,9 +499,9 @@ export class GraphGateway {
         details,
       );
     }
-    if (context.aaguid) {
-      const policy = await this.getFido2Policy().catch(() => undefined);
-      if (policy?.isAttestationEnforced) {
+    {
+      // attestationEnforcement of the profiles that apply (isAttestationEnforced only without).
+      if (preflight?.attestationEnforced) {
         return new GraphError(
           'ATTESTATION_NOT_TRUSTED',
           `The tenant enforces attestation and did not accept this key's attestation: its model must be in the FIDO Metadata Service and trusted by Entra. (${quoted})`,

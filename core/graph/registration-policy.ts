@@ -7,7 +7,12 @@ export const ALL_USERS_TARGET = 'all_users';
 export interface RegistrationProblem {
   code: Extract<
     GraphErrorCode,
-    'POLICY_DISABLED' | 'SELF_SERVICE_DISABLED' | 'USER_NOT_TARGETED' | 'AAGUID_NOT_ALLOWED'
+    | 'POLICY_DISABLED'
+    | 'SELF_SERVICE_DISABLED'
+    | 'USER_NOT_TARGETED'
+    | 'AAGUID_NOT_ALLOWED'
+    | 'PASSKEY_TYPE_NOT_ALLOWED'
+    | 'ATTESTATION_NOT_TRUSTED'
   >;
   message: string;
 }
@@ -58,25 +63,68 @@ export function evaluateRegistrationPolicy(
         : `User ${user.id} is not in any group the Passkey (FIDO2) policy targets. Add them to a targeted group.`,
     });
   }
-  // Passkey profiles (beta) replace the method-wide restrictions for the targets that name them.
-  const profileIds = new Set(included.flatMap((t) => t.allowedPasskeyProfiles ?? []));
-  const profiles = (policy.passkeyProfiles ?? []).filter((p) => profileIds.has(p.id));
-  const restrictionSets =
-    profiles.length > 0 ? profiles.map((p) => p.keyRestrictions) : [policy.keyRestrictions];
-  const allowedBySome = restrictionSets.some((restrictions) => {
-    if (!restrictions?.isEnforced) return true;
-    const listed = (restrictions.aaGuids ?? []).some((a) => a.toLowerCase() === key);
-    return restrictions.enforcementType === 'block' ? !listed : listed;
-  });
-  if (!allowedBySome) {
+  // Passkey profiles (v1.0 and beta) replace the method-wide restrictions: a target's
+  // allowedPasskeyProfiles, or the default profile for a target that names none.
+  const byId = new Map((policy.passkeyProfiles ?? []).map((p) => [p.id.toLowerCase(), p]));
+  const profileIds = new Set(
+    included.flatMap((t) =>
+      (t.allowedPasskeyProfiles?.length
+        ? t.allowedPasskeyProfiles
+        : policy.defaultPasskeyProfile
+          ? [policy.defaultPasskeyProfile]
+          : [...byId.keys()]
+      ).map((id) => id.toLowerCase()),
+    ),
+  );
+  const profiles = [...profileIds].flatMap((id) => byId.get(id) ?? []);
+  const rules: { keyRestrictions: Fido2Policy['keyRestrictions']; attestationEnforced: boolean }[] =
+    byId.size > 0
+      ? profiles
+          // A security key is a device-bound passkey: only profiles that admit those apply.
+          .filter((p) => passkeyTypesOf(p.passkeyTypes).includes('deviceBound'))
+          .map((p) => ({
+            keyRestrictions: p.keyRestrictions,
+            attestationEnforced: p.attestationEnforcement === 'registrationOnly',
+          }))
+      : // A tenant not yet on passkey profiles: the deprecated flag is all there is.
+        [
+          {
+            keyRestrictions: policy.keyRestrictions,
+            attestationEnforced: policy.isAttestationEnforced === true,
+          },
+        ];
+  if (byId.size > 0 && profiles.length > 0 && rules.length === 0) {
+    problems.push({
+      code: 'PASSKEY_TYPE_NOT_ALLOWED',
+      message: `The passkey profiles that apply to user ${user.id} allow only synced passkeys, and a security key is device-bound. Add "deviceBound" to a profile's passkey types.`,
+    });
+  }
+  const allowing = rules.filter((restrictions) => allowsAaguid(restrictions.keyRestrictions, key));
+  if (rules.length > 0 && allowing.length === 0) {
     problems.push({
       code: 'AAGUID_NOT_ALLOWED',
       message: `Keys of AAGUID ${key} are not allowed by the tenant's key restrictions. Add the AAGUID to the allow list, or use a key model that is on it.`,
     });
   }
+  // Enforced when every rule that would admit the key enforces it.
   const attestationEnforced =
-    profiles.length > 0
-      ? profiles.some((p) => p.attestationEnforcement === 'registrationOnly')
-      : policy.isAttestationEnforced === true;
+    allowing.length > 0
+      ? allowing.every((r) => r.attestationEnforced)
+      : rules.some((r) => r.attestationEnforced);
   return { allowed: problems.length === 0, problems, attestationEnforced };
+}
+
+function allowsAaguid(
+  restrictions: Fido2Policy['keyRestrictions'] | undefined,
+  aaguid: string,
+): boolean {
+  if (!restrictions?.isEnforced) return true;
+  const listed = (restrictions.aaGuids ?? []).some((a) => a.toLowerCase() === aaguid);
+  return restrictions.enforcementType === 'block' ? !listed : listed;
+}
+
+function passkeyTypesOf(value: string | null | undefined): string[] {
+  // Absent on a profile: Graph's own default profile admits both kinds.
+  if (!value) return ['deviceBound', 'synced'];
+  return value.split(',').map((t) => t.trim());
 }

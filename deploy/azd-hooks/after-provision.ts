@@ -6,7 +6,7 @@ try {
   const outputs = deploymentOutputsFromEnvironment(process.env);
   console.log('\nPasskey Courier is provisioned.');
   console.log(`  API:  ${outputs.apiUrl}`);
-  console.log(`  Tab:  ${outputs.tabUrl}`);
+  console.log(`  Tab:  ${outputs.tabSiteUrl} (in Teams: ${outputs.tabUrl})`);
   console.log('\nOn each mailroom station, run once:\n');
   console.log(`  ${stationConfigCommand(outputs)}\n`);
 } catch (error) {

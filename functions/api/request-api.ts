@@ -6,6 +6,9 @@ import { openPin } from '../../core/pin-envelope/pin-envelope.ts';
 import { RequestReason, RequestState, TERMINAL_STATES } from '../../core/request/request-state.ts';
 import { RequestAction } from '../../core/request/request-view.ts';
 import type { Principal } from '../auth/principal.ts';
+import type { ClaimHolderState } from '../store/open-request-claims.ts';
+import { auditRefusal } from '../store/refusal-audit.ts';
+import { confirmDeliveryStep } from '../store/delivery-confirmation.ts';
 import { isFinished, type RequestSummary } from '../store/request-index.ts';
 import { LOST_KEY_ORCHESTRATION, lostKeyInstanceId } from '../workflow/lost-key-orchestration.ts';
 import { RequestEvent } from '../workflow/request-events.ts';
@@ -26,9 +29,6 @@ const access = { scope: USER_SCOPE };
 const requestIdSchema = z
   .string()
   .regex(/^[A-Za-z0-9-]{8,64}$/, 'request ids are 8-64 letters, digits and dashes');
-
-/** Wrong serial digits allowed before delivery confirmation locks and IT must help. */
-const MAX_SERIAL_TRIES = 5;
 
 const newRequestSchema = z.strictObject({
   /** The client's idempotency key (e.g. from the Teams activity); one is made when absent. */
@@ -113,19 +113,31 @@ async function createRequest(call: ApiCall): Promise<HttpResponseInit> {
   }
   const requestId = body.requestId ?? randomUUID();
   const client = df.getClient(call.context);
-  if (!(await instanceExists(client, `courier-request-${requestId}`))) {
-    // One open request at a time: a second key while one is on its way is a mistake, or a
-    // lost key, which is reported (and replaced) on the open request itself.
-    const open = (await services.requests.listForRequester(principal.userId)).find(
-      (r) => !isFinished(r) && r.state !== RequestState.PinReleased,
+  const instanceId = `courier-request-${requestId}`;
+  if (await instanceExists(client, instanceId)) {
+    // A retried call finds the caller's own request. Someone else's id gets the answer an
+    // id nobody can see gets everywhere else (GET, decision…): nothing confirms it exists.
+    const summary = await services.requests.find(requestId);
+    const mine = summary
+      ? same(summary.requester.id, principal.userId)
+      : (await services.openRequests.holder(principal.userId)) === requestId;
+    if (!mine)
+      throw new ApiError(404, 'REQUEST_NOT_FOUND', `No request ${requestId} that you can see.`);
+    return json(200, { requestId, started: false }, { location: `/api/requests/${requestId}` });
+  }
+  // One open request at a time: a second key while one is on its way is a mistake, or a lost
+  // key, which is reported (and replaced) on the open request itself. The slot is claimed
+  // atomically, so concurrent calls cannot each see "none open" and each start one.
+  const claim = await services.openRequests.claim(principal.userId, requestId, (holder) =>
+    holderState(call, holder),
+  );
+  if (!claim.claimed) {
+    const open = await services.requests.find(claim.holder);
+    throw new ApiError(
+      409,
+      'OPEN_REQUEST_EXISTS',
+      `You already have request ${claim.holder}${open ? ` (${open.state})` : ''}; cancel it, or report its key lost, before asking for another.`,
     );
-    if (open) {
-      throw new ApiError(
-        409,
-        'OPEN_REQUEST_EXISTS',
-        `You already have request ${open.requestId} (${open.state}); cancel it, or report its key lost, before asking for another.`,
-      );
-    }
   }
   const { started } = await startRequest(client, settings, {
     requestId,
@@ -141,6 +153,16 @@ async function createRequest(call: ApiCall): Promise<HttpResponseInit> {
     { requestId, started },
     { location: `/api/requests/${requestId}` },
   );
+}
+
+/** Whether the request holding a requester's slot is still open (PinReleased counts as done). */
+async function holderState(call: ApiCall, requestId: string): Promise<ClaimHolderState> {
+  const summary = await call.services.requests.find(requestId);
+  if (summary) {
+    return isFinished(summary) || summary.state === RequestState.PinReleased ? 'finished' : 'open';
+  }
+  const exists = await instanceExists(df.getClient(call.context), `courier-request-${requestId}`);
+  return exists ? 'open' : 'absent';
 }
 
 /** GET requests/mine: the caller's own requests, newest first. */
@@ -167,17 +189,55 @@ async function decide(call: ApiCall): Promise<HttpResponseInit> {
   if (same(summary.requester.id, call.principal.userId)) {
     throw new ApiError(403, 'SELF_APPROVAL', 'You cannot approve or reject your own request.');
   }
+  // Told first, whatever the state now: a second decision learns who decided and how.
+  if (summary.decision) throw alreadyDecided(call, summary.requestId, summary.decision);
   requireAction(call, summary, RequestAction.Approve);
-  await raise(call, summary, RequestEvent.ApprovalDecision, {
-    approver: actorOf(call.principal),
+  const decision = {
+    by: actorOf(call.principal),
     approved: body.approved,
-    ...(body.comment ? { comment: body.comment } : {}),
     at: new Date().toISOString(),
+  };
+  // Taken once, under the summary's ETag: a second decision (another approver, or a double
+  // click) is told who decided and how, instead of a 202 that the workflow would then ignore.
+  let earlier: typeof decision | undefined;
+  await call.services.requests.applyRequesterStep(summary.requestId, (current) => {
+    earlier = current.decision;
+    if (earlier) return undefined;
+    if (current.state !== RequestState.AwaitingApproval) {
+      throw new ApiError(
+        409,
+        'ACTION_NOT_AVAILABLE',
+        `You cannot approve request ${current.requestId} now: it is ${current.state}.`,
+      );
+    }
+    return { decision };
+  });
+  if (earlier) throw alreadyDecided(call, summary.requestId, earlier);
+  await raise(call, summary, RequestEvent.ApprovalDecision, {
+    approver: decision.by,
+    approved: decision.approved,
+    ...(body.comment ? { comment: body.comment } : {}),
+    at: decision.at,
   });
   return json(202, {
     requestId: summary.requestId,
     decision: body.approved ? 'approved' : 'rejected',
   });
+}
+
+function alreadyDecided(
+  call: ApiCall,
+  requestId: string,
+  earlier: NonNullable<RequestSummary['decision']>,
+): ApiError {
+  const who = same(earlier.by.id, call.principal.userId)
+    ? 'You'
+    : (earlier.by.displayName ?? earlier.by.userPrincipalName ?? earlier.by.id);
+  return new ApiError(
+    409,
+    'ALREADY_DECIDED',
+    `${who} already ${earlier.approved ? 'approved' : 'rejected'} request ${requestId} at ${earlier.at}.`,
+  );
 }
 
 /** POST requests/{requestId}/cancel: the requester withdraws (a registered key is revoked). */
@@ -210,35 +270,30 @@ async function confirmDelivery(call: ApiCall): Promise<HttpResponseInit> {
     return json(200, { requestId: summary.requestId, deliveryConfirmed: true });
   }
   requireAction(call, summary, RequestAction.ConfirmDelivery);
-  const now = new Date().toISOString();
-  let matched = false;
-  const updated = await call.services.requests.applyRequesterStep(summary.requestId, (current) => {
-    if (current.deliveryConfirmedAt) return undefined;
-    const tries = current.wrongSerialAttempts ?? 0;
-    if (tries >= MAX_SERIAL_TRIES) {
-      throw new ApiError(
-        423,
-        'DELIVERY_LOCKED',
-        'Too many wrong serial numbers. Contact IT: they can check the key you received.',
-      );
-    }
-    // A key without a known serial (a model that does not report one) is confirmed as is.
-    matched =
-      current.serial === undefined || String(current.serial).endsWith(body.serialLastDigits);
-    return matched ? { deliveryConfirmedAt: now } : { wrongSerialAttempts: tries + 1 };
-  });
-  if (!updated.deliveryConfirmedAt) {
-    const left = MAX_SERIAL_TRIES - (updated.wrongSerialAttempts ?? 0);
+  const step = await confirmDeliveryStep(
+    call.services.requests,
+    summary.requestId,
+    body.serialLastDigits,
+  );
+  if (step.kind === 'locked') {
+    throw new ApiError(
+      423,
+      'DELIVERY_LOCKED',
+      'Too many wrong serial numbers. Contact IT: they can check the key you received.',
+    );
+  }
+  if (step.kind === 'mismatch') {
+    const left = step.triesLeft;
     throw new ApiError(
       422,
       'SERIAL_MISMATCH',
       `Those digits do not match the serial of the key sent to you. Check the label on the key (${left} ${left === 1 ? 'try' : 'tries'} left).`,
     );
   }
-  if (matched) {
+  if (step.now) {
     await raise(call, summary, RequestEvent.DeliveryConfirmed, {
       by: actorOf(call.principal),
-      at: now,
+      at: step.at,
     });
   }
   return json(200, { requestId: summary.requestId, deliveryConfirmed: true });
@@ -249,6 +304,29 @@ async function confirmDelivery(call: ApiCall): Promise<HttpResponseInit> {
  * The envelope is opened and destroyed in the same step; a second call gets 410.
  */
 async function revealPin(call: ApiCall): Promise<HttpResponseInit> {
+  const requested = await call.services.requests.find(
+    validate(requestIdSchema, call.request.params.requestId, 'requestId'),
+  );
+  const mine = requested && same(requested.requester.id, call.principal.userId);
+  if (requested && (!mine || requested.pinReleasedAt)) {
+    // Refused below (not yours; shown once already): each attempt goes on the record.
+    await auditRefusal(call.services.audit, {
+      requestId: requested.requestId,
+      state: requested.state,
+      actor: actorOf(call.principal),
+      actorKind: mine
+        ? 'requester'
+        : call.principal.roles.includes(ADMIN_ROLE)
+          ? 'admin'
+          : requested.approvers.some((a) => same(a.id, call.principal.userId))
+            ? 'approver'
+            : 'requester',
+      reason: mine ? 'pin-already-revealed' : 'pin-not-requester',
+      detail: mine
+        ? 'A second PIN reveal was refused: the PIN is shown once.'
+        : 'A PIN reveal by someone other than the requester was refused.',
+    });
+  }
   const summary = await visibleRequest(call);
   if (summary.pinReleasedAt && same(summary.requester.id, call.principal.userId)) {
     if (summary.state === RequestState.Shipped) {
@@ -313,6 +391,18 @@ async function reportLost(call: ApiCall): Promise<HttpResponseInit> {
   let replacement: string | undefined;
   if (body.replace) {
     replacement = `${summary.requestId.slice(0, 27)}-r${summary.step}`.slice(0, 64);
+    // The replacement takes the requester's one open slot from the lost key's request.
+    const replacing = summary.requestId;
+    const claim = await call.services.openRequests.claim(by.id, replacement, (holder) =>
+      holder === replacing ? Promise.resolve('finished' as const) : holderState(call, holder),
+    );
+    if (!claim.claimed) {
+      throw new ApiError(
+        409,
+        'OPEN_REQUEST_EXISTS',
+        `You already have request ${claim.holder} open; the lost key was reported, but no replacement was started.`,
+      );
+    }
     await startRequest(client, call.services.settings, {
       requestId: replacement,
       requester: by,

@@ -6,6 +6,8 @@ const OPEN_BEFORE_KEY: ReadonlySet<RequestState> = new Set([
   RequestState.Requested,
   RequestState.AwaitingApproval,
   RequestState.AwaitingStation,
+  // A station holds the job; cancelling still stops it before a key exists.
+  RequestState.Programming,
 ]);
 
 /** What `viewerId` may do with the request now. Pure: the API checks the same rules again. */

@@ -24,6 +24,8 @@ export interface BotSettings {
   auth: BotAuthentication;
   /** Deep link to the personal tab, where the PIN is revealed. */
   tabUrl: string;
+  /** Teams' Bot Connector, for chats found through Graph before any activity came from them. */
+  serviceUrl: string;
   /** The table holding conversation references, approval card ids and delivery marks. */
   tableName: string;
 }
@@ -51,7 +53,13 @@ const schema = z.object({
     error: 'COURIER_TAB_URL must be an https:// URL.',
   }),
   COURIER_TABLE_PREFIX: z.string().optional(),
+  COURIER_BOT_SERVICE_URL: z
+    .url({ error: 'COURIER_BOT_SERVICE_URL must be a URL.' })
+    .default('https://smba.trafficmanager.net/teams/'),
 });
+
+/** Every app setting `botSettingsFromEnvironment` reads (infra/ must set or knowingly skip each). */
+export const BOT_SETTING_NAMES: readonly string[] = Object.keys(schema.shape);
 
 /** The bot's settings; every problem is reported at once. */
 export function botSettingsFromEnvironment(env: NodeJS.ProcessEnv): BotSettings {
@@ -89,6 +97,7 @@ export function botSettingsFromEnvironment(env: NodeJS.ProcessEnv): BotSettings 
   return {
     auth,
     tabUrl: values.COURIER_TAB_URL,
+    serviceUrl: values.COURIER_BOT_SERVICE_URL,
     tableName: `${values.COURIER_TABLE_PREFIX ?? ''}CourierBot`,
   };
 }

@@ -1,13 +1,14 @@
-import { randomUUID } from 'node:crypto';
 import type { DurableClient } from 'durable-functions';
 import { TERMINAL_STATES } from '../../core/request/request-state.ts';
 import type { CourierServices } from '../courier-services.ts';
 import type { CourierLogger } from '../log/courier-logger.ts';
+import { auditRefusal } from '../store/refusal-audit.ts';
 import { confirmDeliveryStep } from '../store/delivery-confirmation.ts';
 import type { RequestSummary } from '../store/request-index.ts';
 import { LOST_KEY_ORCHESTRATION, lostKeyInstanceId } from '../workflow/lost-key-orchestration.ts';
 import { RequestEvent } from '../workflow/request-events.ts';
 import { instanceExists, startRequest } from '../workflow/start-request.ts';
+import { approvalDecisionOf } from './approval-decision-of.ts';
 import type { BotBackend, BotRefusal, BotUser, DeliveryOutcome } from './bot-backend.ts';
 import type { ApprovalDecisionView } from './cards/approval-card.ts';
 import { shipToFromProfile } from './request-form.ts';
@@ -135,18 +136,8 @@ export class ServicesBotBackend implements BotBackend {
     return { kind: 'confirmed' };
   }
 
-  async decisionOf(requestId: string): Promise<ApprovalDecisionView | undefined> {
-    const records = await this.services.audit.listByRequest(requestId);
-    const decided = records.find(
-      (r) => (r.event === 'approved' || r.event === 'rejected') && r.approver,
-    );
-    if (!decided?.approver) return undefined;
-    return {
-      approved: decided.event === 'approved',
-      by: decided.approver,
-      at: decided.at,
-      ...(decided.detail ? { comment: decided.detail } : {}),
-    };
+  decisionOf(requestId: string): Promise<ApprovalDecisionView | undefined> {
+    return approvalDecisionOf(this.services.audit, requestId);
   }
 
   async teamsUserIdsOf(userIds: readonly string[]): Promise<string[]> {
@@ -162,17 +153,11 @@ export class ServicesBotBackend implements BotBackend {
       actorId: refusal.actor?.id,
     });
     if (refusal.requestId && refusal.state) {
-      await this.services.audit.append({
-        recordId: `${refusal.requestId}:refused:${randomUUID()}`,
+      await auditRefusal(this.services.audit, {
         requestId: refusal.requestId,
-        at,
-        actor: {
-          kind: 'approver',
-          id: refusal.actor?.id ?? 'unknown',
-          ...(refusal.actor?.displayName ? { displayName: refusal.actor.displayName } : {}),
-        },
-        to: refusal.state,
-        event: `refused-${refusal.reason}`,
+        state: refusal.state,
+        actor: refusal.actor ?? { id: 'unknown' },
+        actorKind: 'approver',
         reason: refusal.reason,
         detail: refusal.message,
       });

@@ -1,14 +1,20 @@
 import { GRAPH_SETTING_NAMES } from '../../core/graph/graph-settings.ts';
+import { BOT_SETTING_NAMES } from '../bot/bot-settings.ts';
 import { COURIER_SETTING_NAMES } from './courier-settings.ts';
+import { HOST_JSON_SETTINGS } from './host-settings.ts';
 
 /**
- * Every app setting the functions app reads when its services start: its own and the Graph
- * gateway's. The one list infra/ is checked against (test/infra): each must be set by the Bicep
- * or appear in SETTINGS_LEFT_UNSET_IN_AZURE with the reason. The settings host.json names
- * (%TASKHUB_NAME%, connection names) are read from host.json itself by the same check.
+ * Every app setting the functions app reads when it starts: its own, the Graph gateway's, the
+ * bot's, and those host.json names. The one list infra/ is checked against (test/infra): each
+ * must be set by the Bicep or appear in SETTINGS_LEFT_UNSET_IN_AZURE with the reason.
  */
 export const APP_SETTINGS_READ_AT_START_UP: readonly string[] = [
-  ...new Set([...COURIER_SETTING_NAMES, ...GRAPH_SETTING_NAMES]),
+  ...new Set([
+    ...COURIER_SETTING_NAMES,
+    ...GRAPH_SETTING_NAMES,
+    ...BOT_SETTING_NAMES,
+    ...Object.values(HOST_JSON_SETTINGS),
+  ]),
 ].sort();
 
 /** The settings a deployment to Azure leaves unset on purpose, and why. */
@@ -31,6 +37,10 @@ export const SETTINGS_LEFT_UNSET_IN_AZURE: Readonly<Record<string, string>> = {
   COURIER_RESULT_WAIT_SECONDS: 'the default wait for Graph (25 s)',
   COURIER_TEAMS_APP_CATALOG_ID:
     'known only once the Teams app is in the org catalog; the Bicep sets it from teamsAppCatalogId when given',
+  COURIER_BOT_APP_PASSWORD:
+    'no secrets in Azure: the bot is the managed identity (UserAssignedMSI)',
+  COURIER_BOT_AUTH: 'the default, entra: every activity must carry a Bot Framework token',
+  COURIER_BOT_SERVICE_URL: "the default, Teams' public-cloud service URL",
   FIDO2_OPTIONS_API: 'v1.0 by default',
   FIDO2_CHALLENGE_TIMEOUT_MINUTES: 'beta creation options only',
   GRAPH_TENANT_ID: 'GRAPH_AUTH=managed-identity needs no tenant',

@@ -30,12 +30,20 @@ export function hostSettingProblems(env: Record<string, string | undefined>): st
     env[`${PROVIDER_OVERRIDE}connectionStringName`]?.trim() ||
     (type === 'azureManaged' ? HOST_JSON_SETTINGS.schedulerConnection : 'AzureWebJobsStorage');
   const connection = env[connectionName]?.trim();
-  if (!connection) {
+  // Azure Storage may also be reached by identity: <name>__accountName (or __blobServiceUri…)
+  // with __credential, as the Functions host accepts it; infra/ deploys it that way.
+  const identityBased =
+    type !== 'azureManaged' &&
+    Object.entries(env).some(
+      ([key, value]) => key.startsWith(`${connectionName}__`) && Boolean(value?.trim()),
+    );
+  if (!connection && !identityBased) {
     problems.push(
       `${connectionName} is required: it is the durable backend's connection (storage provider ${type}).`,
     );
   } else if (
     type === 'azureManaged' &&
+    connection &&
     !(
       /(^|;)\s*Endpoint=https?:\/\/[^;]+/i.test(connection) &&
       /(^|;)\s*Authentication=[^;]+/i.test(connection)

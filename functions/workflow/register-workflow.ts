@@ -17,9 +17,11 @@ export function registerWorkflow(): void {
   for (const key of Object.keys(requestActivities) as RequestActivityKey[]) {
     registerOne(key);
   }
-  // Stations that die after registration are found here even when no station calls in.
+  // Stations that die after registration are found here even when no station calls in (a station
+  // that calls in sweeps too). Every 15 minutes, not every minute: on Flex Consumption each tick
+  // starts an instance, and an idle deployment must be able to scale to zero between them.
   app.timer('courier-lost-station-sweep', {
-    schedule: '0 */1 * * * *',
+    schedule: '0 */15 * * * *',
     extraInputs: [df.input.durableClient()],
     handler: async (_timer: Timer, context: InvocationContext) => {
       const client = df.getClient(context);

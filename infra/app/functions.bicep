@@ -25,6 +25,8 @@ param fallbackApproversGroupId string
 param itGroupId string
 param keyClasses array
 param teamsAppCatalogId string
+@description('Where the bot\'s cards send people to reveal their PIN: the Teams deep link to the personal tab.')
+param tabUrl string
 param extraAppSettings object
 
 resource storageAccount 'Microsoft.Storage/storageAccounts@2023-05-01' existing = {
@@ -74,6 +76,13 @@ var courierSettings = {
   GRAPH_CLIENT_ID: identityClientId
 }
 
+// What the bot reads (functions/bot/bot-settings.ts): it is the managed identity, no secret.
+var botSettings = {
+  COURIER_BOT_APP_ID: identityClientId
+  COURIER_BOT_APP_TYPE: 'UserAssignedMSI'
+  COURIER_TAB_URL: tabUrl
+}
+
 // Known only once the Teams app is in the org catalog; the app treats an empty value as an error.
 var teamsSettings = empty(teamsAppCatalogId) ? {} : { COURIER_TEAMS_APP_CATALOG_ID: teamsAppCatalogId }
 
@@ -113,6 +122,7 @@ module site 'br/public:avm/res/web/site:0.15.1' = {
       hostSettings,
       durableSettings,
       courierSettings,
+      botSettings,
       teamsSettings,
       extraAppSettings
     )

@@ -9,6 +9,9 @@ export const DEMO_GROUPS = {
   admins: 'c6cae64e-1d28-45a6-aee8-70c3b429d3d3',
 } as const;
 
+/** The Teams app in the demo tenant's app catalog (seed `teamsApps`). */
+export const DEMO_TEAMS_APP_ID = '08157b45-1f7c-4c5b-9e08-b1411fb757a7';
+
 /** Key classes of local mode: the software key, and the YubiKey 5 models the demo policy allows. */
 export const LOCAL_KEY_CLASSES = [
   {

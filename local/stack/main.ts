@@ -12,6 +12,7 @@ trust, then what it serves.
 
   --port N          the app's HTTPS port (default 7071; 0 picks one)     COURIER_HOST_PORT
   --tenant-port N   the tenant's HTTPS port (default 8443; 0 picks one)  COURIER_TENANT_PORT
+  --teams-port N    the local Teams page's port (default 7072)           COURIER_TEAMS_PORT
   --state-dir DIR   local state (default .courier)
   --time-scale F    durable time runs F times faster (3600: an hour a second)
   --ephemeral       keep nothing: tables and tenant in memory
@@ -33,6 +34,7 @@ async function main(): Promise<void> {
       options: {
         port: { type: 'string' },
         'tenant-port': { type: 'string' },
+        'teams-port': { type: 'string' },
         'state-dir': { type: 'string' },
         'time-scale': { type: 'string' },
         ephemeral: { type: 'boolean' },
@@ -57,6 +59,8 @@ async function main(): Promise<void> {
   if (appPort !== undefined) options.port = appPort;
   const tenantPort = port(values['tenant-port'] ?? process.env.COURIER_TENANT_PORT, 'tenant-port');
   if (tenantPort !== undefined) options.tenantPort = tenantPort;
+  options.teamsPort =
+    port(values['teams-port'] ?? process.env.COURIER_TEAMS_PORT, 'teams-port') ?? 7072;
   if (values['state-dir']) options.stateDirectory = values['state-dir'];
   if (values['time-scale'] !== undefined) {
     const scale = Number(values['time-scale']);
@@ -87,6 +91,9 @@ async function main(): Promise<void> {
   );
   err(`Entra ID and Graph: local tenant ${tenant.tenantId} at ${tenant.url}`);
   err(`Tables: Azurite at ${stack.azurite.endpoint}`);
+  err(
+    `Teams (local): ${stack.teams.url} (chat with the bot as a persona; the tab at ${stack.teams.tabUrl})`,
+  );
   err('Routes:');
   for (const route of host.routes) err(`  ${route.methods.join(',').padEnd(9)} ${route.url}`);
   const orchestrations = host.functions

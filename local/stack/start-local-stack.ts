@@ -9,8 +9,9 @@ import {
   type LocalTenant,
   type LocalTenantOptions,
 } from '../tenant/start-local-tenant.ts';
+import { startLocalTeams, type LocalTeams } from '../teams/start-local-teams.ts';
 import { ensureLocalTls } from '../tls/ensure-local-tls.ts';
-import { courierAppSettings } from './courier-app-settings.ts';
+import { courierAppSettings, DEMO_TEAMS_APP_ID } from './courier-app-settings.ts';
 
 /** `.courier/` at the repository root: all local state. */
 export const DEFAULT_STATE_DIRECTORY = fileURLToPath(new URL('../../.courier/', import.meta.url));
@@ -26,6 +27,8 @@ export interface LocalStackOptions {
   port?: number;
   /** The tenant's HTTPS port (default 8443; 0 picks one). */
   tenantPort?: number;
+  /** The local Teams page's HTTPS port (default 0: a free one; `npm start` uses 7072). */
+  teamsPort?: number;
   /** Durable time runs this many times faster (reminders in hours become seconds). */
   timeScale?: number;
   /** App settings that win over local mode's (e.g. COURIER_REMINDER_HOURS). */
@@ -39,6 +42,8 @@ export interface LocalStack {
   host: LocalHost;
   tenant: LocalTenant;
   azurite: Azurite;
+  /** Teams for local mode: the chat page, the Bot Connector and the personal tab. */
+  teams: LocalTeams;
   /** The app settings the functions app runs with. */
   settings: Record<string, string>;
   close(): Promise<void>;
@@ -61,14 +66,33 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     ...(persistent ? { stateFile: join(stateDirectory, 'tenant.json') } : {}),
   });
   let azurite: Azurite | undefined;
+  let teams: LocalTeams | undefined;
   try {
+    teams = await startLocalTeams({
+      tls,
+      port: options.teamsPort ?? 0,
+      tenantId: tenant.tenantId,
+      personas: [...tenant.directory.personas].map(([name, user]) => ({
+        name,
+        id: user.id,
+        displayName: user.displayName ?? name,
+      })),
+    });
     azurite = await startAzurite({
       https: { certFile: tls.certificateFile, keyFile: tls.privateKeyFile, caPem: tls.caPem },
       ...(persistent ? { location: join(stateDirectory, 'azurite') } : {}),
     });
     const settings = courierAppSettings(
       { tenant, azurite, stateDirectory },
-      options.settings ?? {},
+      {
+        // The bot talks to the local Teams page, without Bot Framework tokens (loopback only).
+        COURIER_BOT_AUTH: 'local-unauthenticated',
+        COURIER_TAB_URL: teams.tabUrl,
+        COURIER_BOT_SERVICE_URL: teams.serviceUrl,
+        // The demo tenant's catalog entry for the app: people without it get it installed.
+        COURIER_TEAMS_APP_CATALOG_ID: DEMO_TEAMS_APP_ID,
+        ...options.settings,
+      },
     );
     const host = await startLocalHost({
       entry: FUNCTIONS_ENTRY,
@@ -79,19 +103,24 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       ...(options.timeScale ? { timeScale: options.timeScale } : {}),
       ...(options.log ? { log: options.log } : {}),
     });
+    teams.connect(`${host.url}/api/messages`);
     const started = azurite;
+    const startedTeams = teams;
     return {
       host,
       tenant,
       azurite: started,
+      teams: startedTeams,
       settings,
       async close() {
         await host.close();
+        await startedTeams.close();
         await started.stop();
         await tenant.close();
       },
     };
   } catch (error) {
+    await teams?.close();
     await azurite?.stop();
     await tenant.close();
     throw error;

@@ -20,7 +20,10 @@ const OUTPUTS = {
   COURIER_STATION_CLIENT_ID: 'e81bdd33-10b2-4e61-9892-f7e8f1a79e0a',
   COURIER_BOT_ID: '0f2b1c5e-8d43-4f0a-9b7e-5c1d2e3f4a5b',
   COURIER_TAB_DOMAIN: 'nice-sea-0a1b2c3.westeurope.azurestaticapps.net',
-  COURIER_TAB_URL: 'https://nice-sea-0a1b2c3.westeurope.azurestaticapps.net/',
+  COURIER_TAB_SITE_URL: 'https://nice-sea-0a1b2c3.westeurope.azurestaticapps.net/',
+  COURIER_TEAMS_APP_ID: '8a6f7c2e-3b1d-5e4f-9a0b-1c2d3e4f5a6b',
+  COURIER_TAB_URL:
+    'https://teams.microsoft.com/l/entity/8a6f7c2e-3b1d-5e4f-9a0b-1c2d3e4f5a6b/requests',
   COURIER_FUNCTIONS_DOMAIN: 'func-courier-abc123.azurewebsites.net',
 };
 

@@ -93,6 +93,7 @@ describe('@azure/identity against the local tenant', () => {
       'TeamsAppInstallation.ReadWriteSelfForUser.All',
       'User.Read.All',
       'UserAuthMethod-Passkey.ReadWrite.All',
+      'UserAuthenticationMethod.ReadWrite.All',
     ]);
     expect(payload).not.toHaveProperty('scp');
     expect((payload.exp ?? 0) - (payload.iat ?? 0)).toBe(3600);

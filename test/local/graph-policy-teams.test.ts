@@ -28,7 +28,7 @@ beforeEach(() => {
 });
 
 describe('the FIDO2 authentication method policy', () => {
-  it('v1.0: state, self-service, attestation, key restrictions and targets', async () => {
+  it('v1.0: state, self-service, attestation, key restrictions, targets and passkey profiles', async () => {
     const answer = await call(tenant, 'GET', `/v1.0${POLICY}`, { token });
     expect(answer.status).toBe(200);
     const contractors = tenant.directory.groups.find((g) =>
@@ -45,8 +45,13 @@ describe('the FIDO2 authentication method policy', () => {
       excludeTargets: [{ targetType: 'group', id: contractors.id }],
     });
     expect(answer.json.keyRestrictions.aaGuids).toContain(VIRTUAL_KEY_AAGUID);
-    expect(answer.json).not.toHaveProperty('passkeyProfiles');
-    expect(answer.json.includeTargets[0]).not.toHaveProperty('allowedPasskeyProfiles');
+    // Passkey profiles are GA: v1.0 shows them as beta does.
+    const beta = await call(tenant, 'GET', `/beta${POLICY}`, { token });
+    expect(answer.json.passkeyProfiles).toEqual(beta.json.passkeyProfiles);
+    expect(answer.json.defaultPasskeyProfile).toBe('00000000-0000-0000-0000-000000000001');
+    expect(answer.json.includeTargets[0].allowedPasskeyProfiles).toEqual([
+      '00000000-0000-0000-0000-000000000001',
+    ]);
   });
 
   it('beta: the passkey profiles too, a default one mirroring the policy until profiles are configured', async () => {

@@ -14,7 +14,9 @@ const coreApi = {
     registrations.push({
       name: metadata.name,
       bindings: Object.values(metadata.bindings ?? {})
-        .map((binding) => `${binding.direction}:${binding.type}`)
+        .map((binding) =>
+          [binding.direction, binding.type, binding.schedule].filter(Boolean).join(':'),
+        )
         .sort(),
     });
     return { dispose() {} };

@@ -6,6 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { packageFunctionsApp, type FunctionsPackage } from '../../deploy/package-functions-app.ts';
+import { parseTimerSchedule } from '../../local/host/timer/timer-schedule.ts';
 
 const run = promisify(execFile);
 const REPOSITORY = fileURLToPath(new URL('../../', import.meta.url));
@@ -79,9 +80,40 @@ describe('npm run package:functions', () => {
     }
     // Durable registrations go through the same host module as the HTTP ones.
     const triggers = new Set(bundled.registrations.flatMap((r) => r.bindings));
-    for (const trigger of ['in:orchestrationTrigger', 'in:activityTrigger', 'in:timerTrigger']) {
+    for (const trigger of ['in:orchestrationTrigger', 'in:activityTrigger']) {
       expect(triggers).toContain(trigger);
     }
+  }, 60_000);
+
+  // Timers that still fire more often, each with why: they keep an instance busy around the clock.
+  const FREQUENT_TIMERS: Record<string, string> = {
+    'courier-notifications':
+      'delivers the notification outbox every 10 s; to scale to zero it must deliver on write, or from a queue trigger',
+  };
+
+  it('runs its timers rarely enough for Flex Consumption to scale the idle app to zero', async () => {
+    const manifest = JSON.parse(await readFile(join(pkg.directory, 'package.json'), 'utf8'));
+    const { registrations } = await registrationsOf(
+      [join(pkg.directory, manifest.main)],
+      pkg.directory,
+    );
+    const timers = registrations.flatMap((r) =>
+      r.bindings
+        .filter((binding) => binding.startsWith('in:timerTrigger:'))
+        .map((binding) => ({ name: r.name, schedule: binding.slice('in:timerTrigger:'.length) })),
+    );
+    expect(timers.map((t) => t.name)).toContain('courier-lost-station-sweep');
+    const frequent = timers.filter(({ schedule }) => {
+      const parsed = parseTimerSchedule(schedule);
+      let at = Date.parse('2026-12-07T00:00:00Z');
+      for (let tick = 0; tick < 200; tick++) {
+        const next = parsed.next(at);
+        if (next - at < 10 * 60_000) return true;
+        at = next;
+      }
+      return false;
+    });
+    expect(frequent.map((t) => t.name).sort()).toEqual(Object.keys(FREQUENT_TIMERS).sort());
   }, 60_000);
 
   it('has an import graph that reaches none of the station, local mode, tests, native modules or keys', () => {

@@ -53,3 +53,15 @@ export const POPPLER: SystemRequirement = {
 
 /** True when the test must fail (CI) rather than skip (a developer machine). */
 export const strictRequirements = process.env.CI === 'true';
+
+export const CHROMIUM: SystemRequirement = {
+  what: "Debian's chromium (headless browser tests)",
+  aptPackages: ['chromium'],
+  probe: ['sh', '-c', 'test -x /usr/bin/chromium'],
+};
+
+export const NSS_TOOLS: SystemRequirement = {
+  what: "NSS's certutil (a certificate database in which Chromium trusts the local CA)",
+  aptPackages: ['libnss3-tools'],
+  probe: ['sh', '-c', 'command -v certutil >/dev/null'],
+};

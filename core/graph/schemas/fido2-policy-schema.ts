@@ -10,15 +10,17 @@ const target = z.looseObject({
   targetType: z.enum(['user', 'group', 'unknownFutureValue']),
   id: z.string().min(1),
   isRegistrationRequired: z.boolean().nullable().optional(),
-  /** beta: passkey profiles that apply to this target. */
+  /** Passkey profiles that apply to this target (v1.0 and beta). */
   allowedPasskeyProfiles: z.array(z.string()).nullable().optional(),
 });
 
-/** beta microsoft.graph.passkeyProfile. */
+/** microsoft.graph.passkeyProfile (v1.0 and beta). */
 const passkeyProfile = z.looseObject({
   id: z.string().min(1),
   name: z.string().nullable().optional(),
+  /** A flags enum: "deviceBound", "synced", "deviceBound,synced". */
   passkeyTypes: z.string().nullable().optional(),
+  /** disabled | registrationOnly; replaces the deprecated isAttestationEnforced. */
   attestationEnforcement: z.string().nullable().optional(),
   keyRestrictions: keyRestrictions.nullable().optional(),
 });
@@ -32,6 +34,7 @@ export const fido2PolicySchema = z.looseObject({
   id: z.string(),
   state: z.enum(['enabled', 'disabled']),
   isSelfServiceRegistrationAllowed: z.boolean().nullable().optional(),
+  /** Deprecated in favour of the profiles' attestationEnforcement; read only without profiles. */
   isAttestationEnforced: z.boolean().nullable().optional(),
   keyRestrictions: keyRestrictions.nullable().optional(),
   includeTargets: z.array(target).nullable().optional(),
@@ -40,6 +43,8 @@ export const fido2PolicySchema = z.looseObject({
     .nullable()
     .optional(),
   passkeyProfiles: z.array(passkeyProfile).nullable().optional(),
+  /** The baseline profile, for targets that name none. */
+  defaultPasskeyProfile: z.string().nullable().optional(),
 });
 
 export type Fido2Policy = z.infer<typeof fido2PolicySchema>;

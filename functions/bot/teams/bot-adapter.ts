@@ -1,11 +1,11 @@
-import { Agent as HttpAgent } from 'node:http';
-import { Agent as HttpsAgent } from 'node:https';
 import {
   CloudAdapter,
   ConfigurationBotFrameworkAuthentication,
   type ConfigurationBotFrameworkAuthenticationOptions,
 } from 'botbuilder';
+import type { ConnectorClientOptions } from 'botframework-connector';
 import type { BotAuthentication } from '../bot-settings.ts';
+import { caTrustingHttpClient } from './ca-trusting-http-client.ts';
 
 /**
  * The CloudAdapter for the bot's settings. With an app id every incoming activity's token is
@@ -25,7 +25,7 @@ export function createBotAdapter(auth: BotAuthentication, caPem?: string): Cloud
         }
       : {};
   const connectorOptions = caPem
-    ? { agentSettings: { http: new HttpAgent(), https: new HttpsAgent({ ca: caPem }) } }
+    ? ({ httpClient: caTrustingHttpClient(caPem) } as unknown as ConnectorClientOptions)
     : undefined;
   const authentication = new ConfigurationBotFrameworkAuthentication(
     options,

@@ -49,6 +49,11 @@ export const ENTRA_RULES = {
     basis: 'documented',
     source: 'fido2KeyRestrictions (isEnforced, enforcementType, aaGuids), per passkey profile.',
   },
+  passkeyType: {
+    cause: 'passkeyTypeNotAllowed',
+    basis: 'documented',
+    source: 'passkeyProfile.passkeyTypes: which passkeys (deviceBound, synced) a profile targets.',
+  },
   attestationNotTrusted: {
     cause: 'attestationNotTrusted',
     basis: 'documented',
@@ -158,9 +163,22 @@ export function checkChallengeClaims(
 export function checkKeyAdmitted(
   policy: Fido2PolicySettings,
   user: { userId: string; groupIds: ReadonlySet<string> },
-  key: { aaguid: string; trusted: boolean; untrustedReason: string | undefined; type: string },
+  key: {
+    aaguid: string;
+    passkeyType: 'deviceBound' | 'synced';
+    trusted: boolean;
+    untrustedReason: string | undefined;
+    type: string;
+  },
 ): void {
-  const rules = rulesForUser(policy, user.userId, user.groupIds);
+  const applicable = rulesForUser(policy, user.userId, user.groupIds);
+  const rules = applicable.filter((r) => r.passkeyTypes.includes(key.passkeyType));
+  if (applicable.length > 0 && rules.length === 0) {
+    breaks(
+      'passkeyType',
+      `The passkey profiles that apply to the user do not admit ${key.passkeyType} passkeys.`,
+    );
+  }
   const allowing = rules.filter((r) => aaguidAllowed(r.keyRestrictions, key.aaguid));
   if (allowing.length === 0) {
     breaks(

@@ -26,6 +26,7 @@ export type BetaFido2ConfigurationJson = Omit<Fido2ConfigurationBeta, 'includeTa
   'includeTargets@odata.context': string;
   includeTargets: (PasskeyAuthenticationMethodTarget & { allowedPasskeyProfiles: string[] })[];
   passkeyProfiles: PasskeyProfileJson[];
+  defaultPasskeyProfile: string;
 };
 
 export type V1Fido2ConfigurationJson = Fido2ConfigurationV1 & {
@@ -56,20 +57,12 @@ export function fido2PolicyJson(
     keyRestrictions: { ...policy.keyRestrictions, aaGuids: [...policy.keyRestrictions.aaGuids] },
     'includeTargets@odata.context': `${base}('Fido2')/microsoft.graph.fido2AuthenticationMethodConfiguration/includeTargets`,
   };
-  if (version === 'v1.0') {
-    const v1: V1Fido2ConfigurationJson = {
-      ...common,
-      includeTargets: policy.includeTargets.map((t) => ({
-        targetType: t.targetType,
-        id: t.id,
-        isRegistrationRequired: t.isRegistrationRequired,
-      })),
-    };
-    return v1;
-  }
+  // Passkey profiles are in v1.0 and beta alike (fido2AuthenticationMethodConfiguration:
+  // passkeyProfiles, defaultPasskeyProfile; targets' allowedPasskeyProfiles).
   const profiles = visiblePasskeyProfiles(policy);
-  const beta: BetaFido2ConfigurationJson = {
+  const withProfiles: BetaFido2ConfigurationJson = {
     ...common,
+    defaultPasskeyProfile: profiles[0]?.id ?? DEFAULT_PASSKEY_PROFILE_ID,
     includeTargets: policy.includeTargets.map((t) => ({
       targetType: t.targetType,
       id: t.id,
@@ -83,5 +76,7 @@ export function fido2PolicyJson(
       keyRestrictions: { ...p.keyRestrictions, aaGuids: [...p.keyRestrictions.aaGuids] },
     })),
   };
+  if (version === 'v1.0') return withProfiles;
+  const beta = withProfiles;
   return beta;
 }

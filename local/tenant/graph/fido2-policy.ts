@@ -6,6 +6,8 @@ export const DEFAULT_PASSKEY_PROFILE_ID = '00000000-0000-0000-0000-000000000001'
 /** One set of rules a registration may satisfy: the policy's own, or one passkey profile's. */
 export interface PasskeyRule {
   profileId: string | undefined;
+  /** Which passkeys the rule admits: deviceBound, synced (a profile's passkeyTypes). */
+  passkeyTypes: readonly string[];
   attestationEnforced: boolean;
   keyRestrictions: KeyRestrictions;
 }
@@ -48,6 +50,7 @@ export function rulesForUser(
     return [
       {
         profileId: undefined,
+        passkeyTypes: ['deviceBound', 'synced'],
         attestationEnforced: policy.isAttestationEnforced,
         keyRestrictions: policy.keyRestrictions,
       },
@@ -62,6 +65,7 @@ export function rulesForUser(
     .filter((p) => allowed.has(p.id.toLowerCase()))
     .map((p) => ({
       profileId: p.id,
+      passkeyTypes: p.passkeyTypes.split(','),
       attestationEnforced: p.attestationEnforcement === 'registrationOnly',
       keyRestrictions: p.keyRestrictions,
     }));

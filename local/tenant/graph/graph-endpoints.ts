@@ -308,7 +308,11 @@ export class GraphEndpoints {
       }
       minutes = Number(raw);
     }
-    const denied = requirePermission(request, caller, 'writePasskeys');
+    const denied = requirePermission(
+      request,
+      caller,
+      route.version === 'beta' ? 'betaCreationOptions' : 'writePasskeys',
+    );
     if (denied) return denied;
     const user = this.subjectUser(route, caller);
     if (!user) return userNotFound(request, route.subject);

@@ -38,6 +38,8 @@ export const GraphPermission = {
     'UserAuthenticationMethod.ReadWrite.All',
   ],
   writePasskeys: ['UserAuthMethod-Passkey.ReadWrite.All', 'UserAuthenticationMethod.ReadWrite.All'],
+  /** Microsoft's beta creationOptions page lists only this one (v1.0's adds the passkey one). */
+  betaCreationOptions: ['UserAuthenticationMethod.ReadWrite.All'],
   readPolicy: [
     'Policy.Read.All',
     'Policy.Read.AuthenticationMethod',

@@ -10,6 +10,7 @@ export const registrationRefusalCauses = [
   'selfServiceDisabled',
   'userNotTargeted',
   'aaguidNotAllowed',
+  'passkeyTypeNotAllowed',
   'attestationNotTrusted',
   'challengeExpired',
   'challengeForOtherUser',

@@ -94,8 +94,10 @@ export async function verifyRegistration(
     webauthn.attestationType === 'full'
       ? await chainTrusted(webauthn.x5c, context.attestationRootsFor(webauthn.aaguid))
       : `${webauthn.attestationType} attestation`;
+  const passkeyType = webauthn.backupEligible ? 'synced' : 'deviceBound';
   checkKeyAdmitted(context.policy, context, {
     aaguid: webauthn.aaguid,
+    passkeyType,
     trusted: untrustedReason === undefined,
     untrustedReason,
     type: webauthn.attestationType,
@@ -111,7 +113,7 @@ export async function verifyRegistration(
     attestationLevel: untrustedReason === undefined ? 'attested' : 'notAttested',
     attestationCertificates: webauthn.certificateThumbprints,
     transports: webauthn.transports,
-    passkeyType: webauthn.backupEligible ? 'synced' : 'deviceBound',
+    passkeyType,
   };
 }
 

@@ -112,6 +112,38 @@ describe.each(methodIdForms)('the gateway against a local tenant with %s method 
     expect((await failure(client.getUser('nobody@fabrikam.example'))).code).toBe('USER_NOT_FOUND');
   });
 
+  it('reads passkey profiles in v1.0, honours passkeyTypes, and goes by attestationEnforcement', async () => {
+    const client = gateway();
+    const lea = await client.getUser('lea.schmidt@fabrikam.example');
+    const profile = {
+      id: '7d1e6c52-2f4b-4b8e-9a51-1c1f2a3b4c5d',
+      name: 'Security keys',
+      passkeyTypes: 'deviceBound',
+      attestationEnforcement: 'disabled' as const,
+      keyRestrictions: { isEnforced: false, enforcementType: 'allow' as const, aaGuids: [] },
+    };
+    tenant.controls.editPolicy({ isAttestationEnforced: true, passkeyProfiles: [profile] });
+    const v1 = await client.getFido2Policy('v1.0');
+    expect(v1.passkeyProfiles?.map((p) => p.id)).toEqual([profile.id]);
+    // isAttestationEnforced (deprecated) still says true; the profile's attestationEnforcement wins.
+    expect(await client.preflight(lea.id, VIRTUAL_KEY_AAGUID)).toMatchObject({
+      allowed: true,
+      attestationEnforced: false,
+    });
+    tenant.controls.editPolicy({ passkeyProfiles: [{ ...profile, passkeyTypes: 'synced' }] });
+    expect(
+      (await client.preflight(lea.id, VIRTUAL_KEY_AAGUID)).problems.map((p) => p.code),
+    ).toEqual(['PASSKEY_TYPE_NOT_ALLOWED']);
+    const { registration } = await registerWithSoftwareKey(client, 'lea.schmidt@fabrikam.example');
+    const error = await failure(
+      client.registerFido2Method(lea.id, registration, { aaguid: VIRTUAL_KEY_AAGUID }),
+    );
+    expect(error.code).toBe('PASSKEY_TYPE_NOT_ALLOWED');
+    expect(tenant.controls.rejections({ user: lea.id }).map((r) => r.cause)).toEqual([
+      'passkeyTypeNotAllowed',
+    ]);
+  });
+
   it('fetches v1.0 options with a 5-minute challenge and beta options with a long one', async () => {
     const maja = await gateway().getUser('maja.lind@fabrikam.example');
     const v1 = await gateway().getCreationOptions(maja.id);
@@ -291,6 +323,33 @@ describe('the gateway against tenants that refuse more', () => {
     return { custom, client };
   }
 
+  it('says at start-up that beta pre-fetch needs more than the least-privileged passkey permission', async () => {
+    const { custom, client } = await customTenant((seed) => {
+      const app = seed.applications.find((a) => a.key === 'functions')!;
+      for (const access of app.requiredResourceAccess ?? []) {
+        access.roles = access.roles.filter((r) => r !== 'UserAuthenticationMethod.ReadWrite.All');
+      }
+    });
+    try {
+      expect(await client.checkPermissions()).toEqual([]); // v1.0 needs no more
+      const beta = tenantGateway(custom, {
+        creationOptions: { version: 'beta', challengeTimeoutMinutes: 1440 },
+      });
+      const [problem] = await beta.checkPermissions();
+      expect(problem).toMatch(
+        /FIDO2_OPTIONS_API=beta .* needs the Graph application permission UserAuthenticationMethod\.ReadWrite\.All.*has only the least-privileged UserAuthMethod-Passkey\.ReadWrite\.All/,
+      );
+      // The tenant follows Microsoft's page: the request itself is refused too.
+      const user = await client.getUser('daniel.osei@fabrikam.example');
+      expect((await failure(beta.getCreationOptions(user.id))).code).toBe(
+        'INSUFFICIENT_PRIVILEGES',
+      );
+      expect((await client.getCreationOptions(user.id)).value.publicKey.challenge).toBeTruthy();
+    } finally {
+      await custom.close();
+    }
+  });
+
   it('names an attestation the tenant does not trust', async () => {
     const stranger = await issueAttestationIdentity(new Uint8Array(16), 'another vendor');
     const { custom, client } = await customTenant((seed) => {
@@ -317,7 +376,7 @@ describe('the gateway against tenants that refuse more', () => {
     const { custom, client } = await customTenant((seed) => {
       const app = seed.applications.find((a) => a.key === 'functions')!;
       for (const access of app.requiredResourceAccess ?? []) {
-        access.roles = access.roles.filter((r) => r !== 'UserAuthMethod-Passkey.ReadWrite.All');
+        access.roles = access.roles.filter((r) => !r.startsWith('UserAuth'));
       }
     });
     try {

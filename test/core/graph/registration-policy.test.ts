@@ -97,4 +97,38 @@ describe('the FIDO2 policy preflight', () => {
       evaluateRegistrationPolicy(profiled, member, YUBIKEY_5).problems.map((p) => p.code),
     ).toEqual(['AAGUID_NOT_ALLOWED']);
   });
+
+  it('applies the default profile to targets that name none, and skips profiles for synced passkeys only', () => {
+    const profiles: NonNullable<Fido2Policy['passkeyProfiles']> = [
+      {
+        id: 'baseline',
+        name: 'Default passkey profile',
+        passkeyTypes: 'deviceBound,synced',
+        attestationEnforcement: 'registrationOnly',
+        keyRestrictions: { isEnforced: true, enforcementType: 'allow', aaGuids: [YUBIKEY_5] },
+      },
+      {
+        id: 'phones',
+        name: 'Synced passkeys',
+        passkeyTypes: 'synced',
+        attestationEnforcement: 'disabled',
+        keyRestrictions: { isEnforced: false, enforcementType: 'allow', aaGuids: [] },
+      },
+    ];
+    const byDefault = policy({ passkeyProfiles: profiles, defaultPasskeyProfile: 'baseline' });
+    expect(evaluateRegistrationPolicy(byDefault, member, YUBIKEY_5)).toMatchObject({
+      allowed: true,
+      attestationEnforced: true,
+    });
+    const syncedOnly = policy({
+      passkeyProfiles: profiles,
+      isAttestationEnforced: false,
+      includeTargets: [
+        { targetType: 'group', id: 'fido-users', allowedPasskeyProfiles: ['phones'] },
+      ],
+    });
+    expect(
+      evaluateRegistrationPolicy(syncedOnly, member, YUBIKEY_5).problems.map((p) => p.code),
+    ).toEqual(['PASSKEY_TYPE_NOT_ALLOWED']);
+  });
 });

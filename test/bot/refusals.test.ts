@@ -1,0 +1,114 @@
+import { TableClient } from '@azure/data-tables';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { RequestView } from '../../core/request/request-view.ts';
+import { BotRefusals } from '../../functions/bot/store/bot-refusals.ts';
+import { BotState } from '../../functions/bot/store/bot-state.ts';
+import { httpsCall } from '../local/host/support/https-call.ts';
+import { startTestStack, type TestStack } from '../functions/support/courier-stack.ts';
+import { eventually } from '../functions/support/eventually.ts';
+import { claimed, TestStation } from '../functions/support/test-station.ts';
+
+const BOT_APP_ID = '0f5a3c1e-8d2b-4e6f-9a7c-1b3d5e7f9a2c';
+let stack: TestStack;
+
+beforeAll(async () => {
+  // As in Azure: the bot has an app id, so every activity must carry a Bot Framework token.
+  stack = await startTestStack({
+    settings: { COURIER_BOT_AUTH: 'entra', COURIER_BOT_APP_ID: BOT_APP_ID },
+  });
+}, 60_000);
+afterAll(async () => stack?.stop());
+
+function inState(requestId: string, state: RequestView['state']) {
+  return eventually(async () => {
+    const answer = await stack.as('employee').get(`requests/${requestId}`);
+    const view = answer.status === 200 ? answer.json<RequestView>() : undefined;
+    return view?.state === state ? view : undefined;
+  }, `${requestId} to be ${state}`);
+}
+
+describe('refusals, each with a clear message and a record', () => {
+  it('refuses an unsigned activity when the bot has an app id', async () => {
+    const answer = await httpsCall(
+      { url: stack.host.url, caPem: stack.host.caPem },
+      'POST',
+      '/api/messages',
+      {
+        body: JSON.stringify({
+          type: 'message',
+          text: 'request a key',
+          channelId: 'msteams',
+          serviceUrl: 'https://smba.trafficmanager.net/teams/',
+          from: { id: '29:x', aadObjectId: '74d50326-ba14-4319-ac27-15d63260d1ba' },
+          conversation: { id: 'a:x', conversationType: 'personal' },
+          recipient: { id: `28:${BOT_APP_ID}` },
+        }),
+        headers: { 'content-type': 'application/json' },
+      },
+    );
+    expect(answer.status).toBe(401);
+    expect(answer.json()).toMatchObject({
+      error: { code: 'UNAUTHENTICATED', message: expect.stringMatching(/not signed/) },
+    });
+    const table = TableClient.fromConnectionString(
+      stack.settings.COURIER_STORAGE_CONNECTION!,
+      'CourierBot',
+      { tlsOptions: { ca: stack.host.caPem } },
+    );
+    const today = new Date().toISOString().slice(0, 10);
+    const records = await new BotRefusals(new BotState(table)).onDay(today);
+    expect(records).toEqual([
+      expect.objectContaining({
+        reason: 'unsigned-activity',
+        claimedFrom: '74d50326-ba14-4319-ac27-15d63260d1ba',
+      }),
+    ]);
+  });
+
+  it('refuses a second PIN reveal and a reveal by anyone but the requester, on the record', async () => {
+    const employee = stack.as('employee');
+    const requestId = 'pin-refusals-1';
+    expect((await employee.post('requests', { requestId, reason: 'backup' })).status).toBe(202);
+    await inState(requestId, 'AwaitingApproval');
+    expect(
+      (await stack.as('manager').post(`requests/${requestId}/decision`, { approved: true })).status,
+    ).toBe(202);
+    await inState(requestId, 'AwaitingStation');
+    const station = new TestStation(stack.as('operator'), 'mailroom-1');
+    const job = claimed(
+      await stack.as('operator').post(`station/jobs/job-${requestId}/claim`, {
+        stationId: 'mailroom-1',
+      }),
+    );
+    const programmed = await station.program(job);
+    await station.confirmPinChange(job);
+    await station.ship(job);
+    await inState(requestId, 'Shipped');
+    await employee.post(`requests/${requestId}/delivery`, {
+      serialLastDigits: String(programmed.serial).slice(-6),
+    });
+
+    const manager = await stack.as('manager').post(`requests/${requestId}/pin`);
+    expect(manager.status).toBe(403);
+    expect((await employee.post(`requests/${requestId}/pin`)).status).toBe(200);
+    const again = await employee.post(`requests/${requestId}/pin`);
+    expect(again.status).toBe(410);
+    expect(again.json()).toMatchObject({ error: { message: expect.stringMatching(/shown once/) } });
+
+    const audit = await stack.as('admin').get(`manage/audit?requestId=${requestId}`);
+    const refused = audit
+      .json<{ records: { event?: string; actor: { id: string } }[] }>()
+      .records.filter((r) => r.event?.startsWith('refused-'));
+    const people = stack.tenant.directory.personas;
+    expect(refused).toEqual([
+      expect.objectContaining({
+        event: 'refused-pin-not-requester',
+        actor: expect.objectContaining({ id: people.get('manager')!.id }),
+      }),
+      expect.objectContaining({
+        event: 'refused-pin-already-revealed',
+        actor: expect.objectContaining({ id: people.get('employee')!.id }),
+      }),
+    ]);
+  }, 60_000);
+});
