@@ -17,6 +17,7 @@ import { JobQueue } from './store/job-queue.ts';
 import { NotificationOutbox } from './store/notification-outbox.ts';
 import { openTable, type TableSettings } from './store/open-table.ts';
 import { RegistrationAttempts } from './store/registration-attempts.ts';
+import { OpenRequestClaims } from './store/open-request-claims.ts';
 import { RequestIndex } from './store/request-index.ts';
 import { SignInChecks } from './store/sign-in-checks.ts';
 
@@ -29,6 +30,8 @@ export interface CourierServices {
   pins: PinVault;
   pinKey: PinKey;
   requests: RequestIndex;
+  /** One open request per requester, claimed atomically (in the request index's table). */
+  openRequests: OpenRequestClaims;
   outbox: NotificationOutbox;
   attempts: RegistrationAttempts;
   /** The station's sign-in check, kept in the attempts' table. */
@@ -106,6 +109,7 @@ export async function buildServices(env: NodeJS.ProcessEnv): Promise<CourierServ
     pins: new PinVault(pins),
     pinKey,
     requests: new RequestIndex(requests),
+    openRequests: new OpenRequestClaims(requests),
     outbox: new NotificationOutbox(outbox),
     attempts: new RegistrationAttempts(attempts),
     signInChecks: new SignInChecks(attempts),

@@ -5,7 +5,6 @@ import { z } from 'zod';
 import { GraphError } from '../../core/graph/graph-error.ts';
 import { RequestReason } from '../../core/request/request-state.ts';
 import { startRequest } from '../workflow/start-request.ts';
-import { ApiError } from './api-error.ts';
 import { ADMIN_ROLE, json, readBody, registerRoutes, validate, type ApiCall } from './http-api.ts';
 import { toRequestView } from './to-request-view.ts';
 
@@ -34,11 +33,20 @@ type RowResult =
   | { row: number; user: string; status: 'started' | 'exists'; requestId: string }
   | { row: number; user: string; status: 'error'; error: { code: string; message: string } };
 
+/** A row that passed every check, ready to start. */
+interface PreparedRow {
+  row: number;
+  user: string;
+  requestId: string;
+  input: Parameters<typeof startRequest>[2];
+}
+
 /**
  * POST manage/requests/bulk: pre-approved requests for many employees (a new-hire intake), the
- * admin recorded as approver. Each row is checked and started on its own: a bad row is reported
- * with what to fix and does not stop the others. Request ids derive from the batch and the user,
- * so resending a batch (after a timeout, say) starts nothing twice.
+ * admin recorded as approver. Every row is checked first (its shape, its key class, the user in
+ * Entra), and only then are the good rows started: a bad row — even `null` — is reported with
+ * what to fix and neither stops the others nor leaves the batch half-started. Request ids derive
+ * from the batch and the user, so resending a batch (after a timeout, say) starts nothing twice.
  */
 async function bulkRequests(call: ApiCall): Promise<HttpResponseInit> {
   const body = await readBody(call.request, bulkSchema);
@@ -50,47 +58,88 @@ async function bulkRequests(call: ApiCall): Promise<HttpResponseInit> {
     ...(principal.userPrincipalName ? { userPrincipalName: principal.userPrincipalName } : {}),
   };
   const results: RowResult[] = [];
+  const prepared: PreparedRow[] = [];
   for (const [index, raw] of body.requests.entries()) {
     const row = index + 1;
-    const parsed = bulkRowSchema.safeParse(raw);
-    const label =
-      typeof (raw as { user?: unknown }).user === 'string' ? (raw as { user: string }).user : '';
-    if (!parsed.success) {
-      results.push({
-        row,
-        user: label,
-        status: 'error',
-        error: {
-          code: 'INVALID_ROW',
-          message: parsed.error.issues
-            .map((i) => `${i.path.join('.') || 'row'}: ${i.message}`)
-            .join('; '),
-        },
-      });
-      continue;
-    }
-    const input = parsed.data;
-    const className = input.keyClass ?? services.settings.defaultKeyClass;
-    const keyClass = services.settings.keyClasses.find((k) => k.name === className);
-    if (!keyClass) {
-      results.push({
-        row,
-        user: input.user,
-        status: 'error',
-        error: {
-          code: 'UNKNOWN_KEY_CLASS',
-          message: `No key class "${className}"; use one of ${services.settings.keyClasses.map((k) => k.name).join(', ')}.`,
-        },
-      });
-      continue;
-    }
+    const checked = await checkRow(call, body.batchId, admin, row, raw);
+    if ('status' in checked) results.push(checked);
+    else prepared.push(checked);
+  }
+  for (const ready of prepared) {
     try {
-      const user = await services.graph.getUser(input.user);
-      if (user.accountEnabled === false) {
-        throw new ApiError(409, 'USER_DISABLED', `${input.user}'s account is disabled in Entra.`);
-      }
-      const requestId = bulkRequestId(body.batchId, user.id);
-      const { started } = await startRequest(client, services.settings, {
+      const { started } = await startRequest(client, services.settings, ready.input);
+      results.push({
+        row: ready.row,
+        user: ready.user,
+        status: started ? 'started' : 'exists',
+        requestId: ready.requestId,
+      });
+    } catch (error) {
+      call.log.error('bulk-row-failed', { row: ready.row }, error);
+      results.push(rowError(ready.row, ready.user, 'FAILED', errorMessage(error)));
+    }
+  }
+  results.sort((a, b) => a.row - b.row);
+  const failed = results.filter((r) => r.status === 'error').length;
+  call.log.info('bulk-requests', { batchId: body.batchId, rows: results.length, failed });
+  return json(failed === results.length ? 422 : 200, {
+    batchId: body.batchId,
+    started: results.filter((r) => r.status === 'started').length,
+    existing: results.filter((r) => r.status === 'exists').length,
+    failed,
+    results,
+  });
+}
+
+/** One row's checks, in order: shape, key class, the user in Entra. Starts nothing. */
+async function checkRow(
+  call: ApiCall,
+  batchId: string,
+  admin: { id: string; displayName?: string; userPrincipalName?: string },
+  row: number,
+  raw: unknown,
+): Promise<PreparedRow | RowResult> {
+  const { services } = call;
+  const parsed = bulkRowSchema.safeParse(raw);
+  if (!parsed.success) {
+    const user =
+      typeof raw === 'object' && raw !== null && 'user' in raw && typeof raw.user === 'string'
+        ? raw.user
+        : '';
+    return rowError(
+      row,
+      user,
+      'INVALID_ROW',
+      parsed.error.issues.map((i) => `${i.path.join('.') || 'row'}: ${i.message}`).join('; '),
+    );
+  }
+  const input = parsed.data;
+  const className = input.keyClass ?? services.settings.defaultKeyClass;
+  const keyClass = services.settings.keyClasses.find((k) => k.name === className);
+  if (!keyClass) {
+    return rowError(
+      row,
+      input.user,
+      'UNKNOWN_KEY_CLASS',
+      `No key class "${className}"; use one of ${services.settings.keyClasses.map((k) => k.name).join(', ')}.`,
+    );
+  }
+  try {
+    const user = await services.graph.getUser(input.user);
+    if (user.accountEnabled === false) {
+      return rowError(
+        row,
+        input.user,
+        'USER_DISABLED',
+        `${input.user}'s account is disabled in Entra.`,
+      );
+    }
+    const requestId = bulkRequestId(batchId, user.id);
+    return {
+      row,
+      user: input.user,
+      requestId,
+      input: {
         requestId,
         requester: {
           id: user.id,
@@ -102,43 +151,27 @@ async function bulkRequests(call: ApiCall): Promise<HttpResponseInit> {
         preApprovedBy: admin,
         ...(input.note ? { note: input.note } : {}),
         ...(input.shippingAddress ? { shippingAddress: input.shippingAddress } : {}),
-      });
-      results.push({ row, user: input.user, status: started ? 'started' : 'exists', requestId });
-    } catch (error) {
-      const code =
-        error instanceof GraphError
-          ? error.code
-          : error instanceof ApiError
-            ? error.code
-            : 'FAILED';
-      if (!(error instanceof GraphError) && !(error instanceof ApiError)) {
-        call.log.error('bulk-row-failed', { row }, error);
-      }
-      results.push({
-        row,
-        user: input.user,
-        status: 'error',
-        error: {
-          code,
-          message:
-            code === 'USER_NOT_FOUND'
-              ? `No user ${input.user} in the directory; check the UPN.`
-              : error instanceof Error
-                ? error.message
-                : String(error),
-        },
-      });
-    }
+      },
+    };
+  } catch (error) {
+    if (!(error instanceof GraphError)) throw error;
+    return rowError(
+      row,
+      input.user,
+      error.code,
+      error.code === 'USER_NOT_FOUND'
+        ? `No user ${input.user} in the directory; check the UPN.`
+        : error.message,
+    );
   }
-  const failed = results.filter((r) => r.status === 'error').length;
-  call.log.info('bulk-requests', { batchId: body.batchId, rows: results.length, failed });
-  return json(failed === results.length ? 422 : 200, {
-    batchId: body.batchId,
-    started: results.filter((r) => r.status === 'started').length,
-    existing: results.filter((r) => r.status === 'exists').length,
-    failed,
-    results,
-  });
+}
+
+function rowError(row: number, user: string, code: string, message: string): RowResult {
+  return { row, user, status: 'error', error: { code, message } };
+}
+
+function errorMessage(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
 }
 
 /** One request per batch and user: resending the batch finds the same ids. */

@@ -92,7 +92,12 @@ export function json(status: number, body: unknown, headers: Record<string, stri
   return { status, jsonBody: body, headers } satisfies HttpResponseInit;
 }
 
-/** Reads and validates a JSON body, answering 400 with every problem when it does not fit. */
+/**
+ * Reads and validates a JSON body, answering 400 with every problem when it does not fit. Only
+ * ever called after the caller's token was checked (see `api`). A declared Content-Length over
+ * the limit is refused before anything is read, and the body is read as a stream that stops at
+ * the limit, so a caller cannot make the app buffer more than MAX_BODY_BYTES.
+ */
 export async function readBody<T extends z.ZodType>(
   request: HttpRequest,
   schema: T,
@@ -101,10 +106,9 @@ export async function readBody<T extends z.ZodType>(
   if (!/^application\/json\b/i.test(type)) {
     throw new ApiError(415, 'UNSUPPORTED_MEDIA_TYPE', 'Send the body as application/json.');
   }
-  const text = await request.text();
-  if (Buffer.byteLength(text) > MAX_BODY_BYTES) {
-    throw new ApiError(413, 'BODY_TOO_LARGE', `The body is over ${MAX_BODY_BYTES} bytes.`);
-  }
+  const declared = Number(request.headers.get('content-length') ?? Number.NaN);
+  if (Number.isFinite(declared) && declared > MAX_BODY_BYTES) throw bodyTooLarge();
+  const text = await readLimited(request, MAX_BODY_BYTES);
   let value: unknown;
   try {
     value = JSON.parse(text);
@@ -112,6 +116,29 @@ export async function readBody<T extends z.ZodType>(
     throw new ApiError(400, 'INVALID_JSON', 'The body is not valid JSON.');
   }
   return validate(schema, value, 'body');
+}
+
+function bodyTooLarge(): ApiError {
+  return new ApiError(413, 'BODY_TOO_LARGE', `The body is over ${MAX_BODY_BYTES} bytes.`);
+}
+
+/** The body as UTF-8 text, read chunk by chunk and abandoned as soon as it passes `limit`. */
+async function readLimited(request: HttpRequest, limit: number): Promise<string> {
+  if (!request.body) return '';
+  const reader: ReadableStreamDefaultReader<Uint8Array> = request.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    size += value.byteLength;
+    if (size > limit) {
+      await reader.cancel();
+      throw bodyTooLarge();
+    }
+    chunks.push(value);
+  }
+  return Buffer.concat(chunks).toString('utf8');
 }
 
 /** Validates a value (body, query, route parameter) against a schema, or answers 400. */

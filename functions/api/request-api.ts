@@ -6,6 +6,7 @@ import { openPin } from '../../core/pin-envelope/pin-envelope.ts';
 import { RequestReason, RequestState, TERMINAL_STATES } from '../../core/request/request-state.ts';
 import { RequestAction } from '../../core/request/request-view.ts';
 import type { Principal } from '../auth/principal.ts';
+import type { ClaimHolderState } from '../store/open-request-claims.ts';
 import { auditRefusal } from '../store/refusal-audit.ts';
 import { confirmDeliveryStep } from '../store/delivery-confirmation.ts';
 import { isFinished, type RequestSummary } from '../store/request-index.ts';
@@ -112,19 +113,31 @@ async function createRequest(call: ApiCall): Promise<HttpResponseInit> {
   }
   const requestId = body.requestId ?? randomUUID();
   const client = df.getClient(call.context);
-  if (!(await instanceExists(client, `courier-request-${requestId}`))) {
-    // One open request at a time: a second key while one is on its way is a mistake, or a
-    // lost key, which is reported (and replaced) on the open request itself.
-    const open = (await services.requests.listForRequester(principal.userId)).find(
-      (r) => !isFinished(r) && r.state !== RequestState.PinReleased,
+  const instanceId = `courier-request-${requestId}`;
+  if (await instanceExists(client, instanceId)) {
+    // A retried call finds the caller's own request. Someone else's id gets the answer an
+    // id nobody can see gets everywhere else (GET, decision…): nothing confirms it exists.
+    const summary = await services.requests.find(requestId);
+    const mine = summary
+      ? same(summary.requester.id, principal.userId)
+      : (await services.openRequests.holder(principal.userId)) === requestId;
+    if (!mine)
+      throw new ApiError(404, 'REQUEST_NOT_FOUND', `No request ${requestId} that you can see.`);
+    return json(200, { requestId, started: false }, { location: `/api/requests/${requestId}` });
+  }
+  // One open request at a time: a second key while one is on its way is a mistake, or a lost
+  // key, which is reported (and replaced) on the open request itself. The slot is claimed
+  // atomically, so concurrent calls cannot each see "none open" and each start one.
+  const claim = await services.openRequests.claim(principal.userId, requestId, (holder) =>
+    holderState(call, holder),
+  );
+  if (!claim.claimed) {
+    const open = await services.requests.find(claim.holder);
+    throw new ApiError(
+      409,
+      'OPEN_REQUEST_EXISTS',
+      `You already have request ${claim.holder}${open ? ` (${open.state})` : ''}; cancel it, or report its key lost, before asking for another.`,
     );
-    if (open) {
-      throw new ApiError(
-        409,
-        'OPEN_REQUEST_EXISTS',
-        `You already have request ${open.requestId} (${open.state}); cancel it, or report its key lost, before asking for another.`,
-      );
-    }
   }
   const { started } = await startRequest(client, settings, {
     requestId,
@@ -140,6 +153,16 @@ async function createRequest(call: ApiCall): Promise<HttpResponseInit> {
     { requestId, started },
     { location: `/api/requests/${requestId}` },
   );
+}
+
+/** Whether the request holding a requester's slot is still open (PinReleased counts as done). */
+async function holderState(call: ApiCall, requestId: string): Promise<ClaimHolderState> {
+  const summary = await call.services.requests.find(requestId);
+  if (summary) {
+    return isFinished(summary) || summary.state === RequestState.PinReleased ? 'finished' : 'open';
+  }
+  const exists = await instanceExists(df.getClient(call.context), `courier-request-${requestId}`);
+  return exists ? 'open' : 'absent';
 }
 
 /** GET requests/mine: the caller's own requests, newest first. */
@@ -166,17 +189,55 @@ async function decide(call: ApiCall): Promise<HttpResponseInit> {
   if (same(summary.requester.id, call.principal.userId)) {
     throw new ApiError(403, 'SELF_APPROVAL', 'You cannot approve or reject your own request.');
   }
+  // Told first, whatever the state now: a second decision learns who decided and how.
+  if (summary.decision) throw alreadyDecided(call, summary.requestId, summary.decision);
   requireAction(call, summary, RequestAction.Approve);
-  await raise(call, summary, RequestEvent.ApprovalDecision, {
-    approver: actorOf(call.principal),
+  const decision = {
+    by: actorOf(call.principal),
     approved: body.approved,
-    ...(body.comment ? { comment: body.comment } : {}),
     at: new Date().toISOString(),
+  };
+  // Taken once, under the summary's ETag: a second decision (another approver, or a double
+  // click) is told who decided and how, instead of a 202 that the workflow would then ignore.
+  let earlier: typeof decision | undefined;
+  await call.services.requests.applyRequesterStep(summary.requestId, (current) => {
+    earlier = current.decision;
+    if (earlier) return undefined;
+    if (current.state !== RequestState.AwaitingApproval) {
+      throw new ApiError(
+        409,
+        'ACTION_NOT_AVAILABLE',
+        `You cannot approve request ${current.requestId} now: it is ${current.state}.`,
+      );
+    }
+    return { decision };
+  });
+  if (earlier) throw alreadyDecided(call, summary.requestId, earlier);
+  await raise(call, summary, RequestEvent.ApprovalDecision, {
+    approver: decision.by,
+    approved: decision.approved,
+    ...(body.comment ? { comment: body.comment } : {}),
+    at: decision.at,
   });
   return json(202, {
     requestId: summary.requestId,
     decision: body.approved ? 'approved' : 'rejected',
   });
+}
+
+function alreadyDecided(
+  call: ApiCall,
+  requestId: string,
+  earlier: NonNullable<RequestSummary['decision']>,
+): ApiError {
+  const who = same(earlier.by.id, call.principal.userId)
+    ? 'You'
+    : (earlier.by.displayName ?? earlier.by.userPrincipalName ?? earlier.by.id);
+  return new ApiError(
+    409,
+    'ALREADY_DECIDED',
+    `${who} already ${earlier.approved ? 'approved' : 'rejected'} request ${requestId} at ${earlier.at}.`,
+  );
 }
 
 /** POST requests/{requestId}/cancel: the requester withdraws (a registered key is revoked). */
@@ -330,6 +391,18 @@ async function reportLost(call: ApiCall): Promise<HttpResponseInit> {
   let replacement: string | undefined;
   if (body.replace) {
     replacement = `${summary.requestId.slice(0, 27)}-r${summary.step}`.slice(0, 64);
+    // The replacement takes the requester's one open slot from the lost key's request.
+    const replacing = summary.requestId;
+    const claim = await call.services.openRequests.claim(by.id, replacement, (holder) =>
+      holder === replacing ? Promise.resolve('finished' as const) : holderState(call, holder),
+    );
+    if (!claim.claimed) {
+      throw new ApiError(
+        409,
+        'OPEN_REQUEST_EXISTS',
+        `You already have request ${claim.holder} open; the lost key was reported, but no replacement was started.`,
+      );
+    }
     await startRequest(client, call.services.settings, {
       requestId: replacement,
       requester: by,

@@ -17,7 +17,7 @@ const CHALLENGE_LIFETIME_MS = 5 * 60_000;
 /** The registered job, its lease and the registration the check is about, or an ApiError. */
 async function registeredJob(call: ApiCall, leaseId: string, attempt: number) {
   const job = await call.services.jobs.get(jobIdOf(call));
-  const lease = requireLease(job, leaseId);
+  const lease = requireLease(job, leaseId, call.principal.userId);
   if (job.state !== 'registered') {
     throw new ApiError(
       409,

@@ -52,12 +52,19 @@ export function jobIdOf(call: ApiCall): string {
   return validate(jobIdParam, call.request.params.jobId, 'jobId');
 }
 
-/** The job, held by the caller's lease (lapsed is fine as long as nobody else took it). */
+/**
+ * The job, held by the caller's lease (lapsed is fine as long as nobody else took it), claimed
+ * by the same caller (`holder`, the Entra object id): a lease id alone proves nothing.
+ */
 export function requireLease(
   job: JobRecord,
   leaseId: string,
+  holder: string,
 ): { stationId: string; leaseId: string } {
-  if (job.lease?.leaseId === leaseId) return job.lease;
+  const lease = job.lease;
+  if (lease?.leaseId === leaseId && (lease.holder === undefined || lease.holder === holder)) {
+    return lease;
+  }
   throw new ApiError(
     409,
     'LEASE_LOST',
@@ -82,7 +89,7 @@ async function listJobs(call: ApiCall): Promise<HttpResponseInit> {
     raise(call, job, RequestEvent.StationLost, data),
   );
   const jobs = await call.services.jobs.listAvailable({ limit: 50 });
-  return json(200, { jobs: jobs.map(toStationJob) });
+  return json(200, { jobs: jobs.map((job) => toStationJob(job, call.principal.userId)) });
 }
 
 /** GET station/queue: every job the mailroom has in hand, for the operators' queue view. */
@@ -93,7 +100,7 @@ async function queue(call: ApiCall): Promise<HttpResponseInit> {
     'registered',
     'pin-change-confirmed',
   ]);
-  return json(200, { jobs: jobs.map(toStationJob) });
+  return json(200, { jobs: jobs.map((job) => toStationJob(job, call.principal.userId)) });
 }
 
 export async function audited(
@@ -137,8 +144,13 @@ async function claim(call: ApiCall): Promise<HttpResponseInit> {
   );
   const jobId = call.request.params.jobId;
   const claimed = jobId
-    ? await services.jobs.claim(validate(jobIdParam, jobId, 'jobId'), body.stationId, seconds)
-    : await services.jobs.claimNext(body.stationId, seconds);
+    ? await services.jobs.claim(
+        validate(jobIdParam, jobId, 'jobId'),
+        body.stationId,
+        seconds,
+        call.principal.userId,
+      )
+    : await services.jobs.claimNext(body.stationId, seconds, call.principal.userId);
   if (!claimed) return { status: 204 };
   await audited(call, claimed.job, 'claimed', {
     stationId: body.stationId,
@@ -151,7 +163,7 @@ async function claim(call: ApiCall): Promise<HttpResponseInit> {
     at: new Date().toISOString(),
   });
   return json(200, {
-    job: toStationJob(claimed.job),
+    job: toStationJob(claimed.job, call.principal.userId),
     lease: { leaseId: claimed.lease.leaseId, expiresAt: claimed.lease.expiresAt },
   });
 }
@@ -160,6 +172,7 @@ async function claim(call: ApiCall): Promise<HttpResponseInit> {
 async function heartbeat(call: ApiCall): Promise<HttpResponseInit> {
   const body = await readBody(call.request, heartbeatRequestSchema);
   const max = call.services.settings.maxLeaseSeconds;
+  requireLease(await call.services.jobs.get(jobIdOf(call)), body.leaseId, call.principal.userId);
   const job = await call.services.jobs.heartbeat(
     jobIdOf(call),
     body.leaseId,
@@ -176,7 +189,7 @@ async function creationOptions(call: ApiCall): Promise<HttpResponseInit> {
   const { leaseId } = await readBody(call.request, leaseRequestSchema);
   const { services } = call;
   const job = await services.jobs.get(jobIdOf(call));
-  requireLease(job, leaseId);
+  requireLease(job, leaseId, call.principal.userId);
   if (job.state !== 'leased') {
     throw new ApiError(
       409,
@@ -214,7 +227,7 @@ async function result(call: ApiCall): Promise<HttpResponseInit> {
   const job = await services.jobs.get(jobIdOf(call));
   const stored = await services.attempts.get(job.jobId, submission.attempt);
   if (!stored) {
-    const lease = requireLease(job, submission.leaseId);
+    const lease = requireLease(job, submission.leaseId, call.principal.userId);
     if (job.state !== 'leased') {
       throw new ApiError(
         409,
@@ -304,7 +317,7 @@ async function failure(call: ApiCall): Promise<HttpResponseInit> {
   if (job.endedLease?.leaseId === report.leaseId && job.lease?.leaseId !== report.leaseId) {
     return json(200, { requeued: true });
   }
-  const lease = requireLease(job, report.leaseId);
+  const lease = requireLease(job, report.leaseId, call.principal.userId);
   const registered = job.state !== 'leased';
   if (!registered) {
     // Before registration the queue takes the job back at once; the envelope is void.
@@ -331,7 +344,7 @@ async function pinChangeConfirmed(call: ApiCall): Promise<HttpResponseInit> {
   const body = await readBody(call.request, pinChangeConfirmationSchema);
   const { services } = call;
   const before = await services.jobs.get(jobIdOf(call));
-  const lease = requireLease(before, body.leaseId);
+  const lease = requireLease(before, body.leaseId, call.principal.userId);
   await recordNotApplied(call, before, lease, body);
   const job = await services.jobs.markPinChangeConfirmed(before.jobId, body.leaseId);
   if (before.state === 'registered') {
@@ -343,7 +356,7 @@ async function pinChangeConfirmed(call: ApiCall): Promise<HttpResponseInit> {
       at: new Date().toISOString(),
     });
   }
-  return json(200, { job: toStationJob(job) });
+  return json(200, { job: toStationJob(job, call.principal.userId) });
 }
 
 /** POST station/jobs/{jobId}/shipment: the key left the mailroom with this tracking number. */
@@ -352,9 +365,9 @@ async function shipment(call: ApiCall): Promise<HttpResponseInit> {
   const { services } = call;
   const before = await services.jobs.get(jobIdOf(call));
   if (before.state === 'shipped' && before.endedLease?.leaseId === body.leaseId) {
-    return json(200, { job: toStationJob(before) });
+    return json(200, { job: toStationJob(before, call.principal.userId) });
   }
-  const lease = requireLease(before, body.leaseId);
+  const lease = requireLease(before, body.leaseId, call.principal.userId);
   const job = await services.jobs.markShipped(before.jobId, body.leaseId, {
     carrier: body.carrier,
     trackingNumber: body.trackingNumber,
@@ -367,7 +380,7 @@ async function shipment(call: ApiCall): Promise<HttpResponseInit> {
     trackingNumber: body.trackingNumber,
     at: new Date().toISOString(),
   });
-  return json(200, { job: toStationJob(job) });
+  return json(200, { job: toStationJob(job, call.principal.userId) });
 }
 
 /** GET station/pin-envelope-key: the public key stations seal PINs to. */

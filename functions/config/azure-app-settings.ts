@@ -40,6 +40,7 @@ export const SETTINGS_LEFT_UNSET_IN_AZURE: Readonly<Record<string, string>> = {
   COURIER_BOT_APP_PASSWORD:
     'no secrets in Azure: the bot is the managed identity (UserAssignedMSI)',
   COURIER_BOT_AUTH: 'the default, entra: every activity must carry a Bot Framework token',
+  COURIER_BOT_SERVICE_URL: "the default, Teams' public-cloud service URL",
   FIDO2_OPTIONS_API: 'v1.0 by default',
   FIDO2_CHALLENGE_TIMEOUT_MINUTES: 'beta creation options only',
   GRAPH_TENANT_ID: 'GRAPH_AUTH=managed-identity needs no tenant',

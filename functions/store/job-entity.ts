@@ -53,6 +53,7 @@ export function jobToEntity(record: JobRecord): JobEntity {
     entity.leaseStationId = record.lease.stationId;
     entity.leaseId = record.lease.leaseId;
     entity.leaseExpiresAt = record.lease.expiresAt;
+    if (record.lease.holder) entity.leaseHolder = record.lease.holder;
   }
   if (record.endedLease) entity.endedLease = JSON.stringify(record.endedLease);
   for (const name of OPTIONAL_COLUMNS) {
@@ -90,6 +91,7 @@ export function jobFromEntity(entity: Record<string, unknown>): JobRecord {
         stationId: entity.leaseStationId,
         leaseId: entity.leaseId,
         expiresAt: entity.leaseExpiresAt,
+        ...(text('leaseHolder') === undefined ? {} : { holder: entity.leaseHolder }),
       };
     }
     if (text('endedLease') !== undefined) candidate.endedLease = JSON.parse(text('endedLease')!);

@@ -140,6 +140,7 @@ export class JobQueue {
     jobId: string,
     stationId: string,
     leaseSeconds: number,
+    holder?: string,
   ): Promise<{ job: JobRecord; lease: JobLease }> {
     const id = parse(jobIdSchema, jobId, 'jobId');
     const station = parse(stationIdSchema, stationId, 'stationId');
@@ -147,7 +148,12 @@ export class JobQueue {
     const job = await this.change(id, (record, now) =>
       claimJob(
         record,
-        { stationId: station, leaseSeconds: seconds, newLeaseId: this.newLeaseId() },
+        {
+          stationId: station,
+          leaseSeconds: seconds,
+          newLeaseId: this.newLeaseId(),
+          ...(holder ? { holder } : {}),
+        },
         now,
       ),
     );
@@ -161,6 +167,7 @@ export class JobQueue {
   async claimNext(
     stationId: string,
     leaseSeconds: number,
+    holder?: string,
   ): Promise<{ job: JobRecord; lease: JobLease } | undefined> {
     parse(stationIdSchema, stationId, 'stationId');
     parse(leaseSecondsSchema, leaseSeconds, 'leaseSeconds');
@@ -169,7 +176,7 @@ export class JobQueue {
       if (candidates.length === 0) return undefined;
       for (const candidate of candidates) {
         try {
-          return await this.claim(candidate.jobId, stationId, leaseSeconds);
+          return await this.claim(candidate.jobId, stationId, leaseSeconds, holder);
         } catch (error) {
           // Someone else took it (or closed it) between the listing and the claim: next one.
           if (error instanceof JobQueueError && ['CONFLICT', 'INVALID_STATE'].includes(error.code))

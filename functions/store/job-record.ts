@@ -25,6 +25,11 @@ export interface JobLease {
   leaseId: string;
   /** ISO 8601, UTC. */
   expiresAt: string;
+  /**
+   * The Entra object id of whoever claimed it (the operator signed in at the station): a lease
+   * id is a capability, good only in the hands that claimed it.
+   */
+  holder?: string;
 }
 
 export interface JobRecipient {
@@ -107,6 +112,7 @@ const leaseSchema = z.strictObject({
   stationId: stationIdSchema,
   leaseId: z.string().min(1).max(200),
   expiresAt: isoTime,
+  holder: z.string().min(1).max(200).optional(),
 });
 
 /** A stored job, checked on every read: storage is outside input like any other. */

@@ -64,7 +64,7 @@ export function isAvailable(record: JobRecord, now: number): boolean {
  */
 export function claimJob(
   record: JobRecord,
-  claim: { stationId: string; leaseSeconds: number; newLeaseId: string },
+  claim: { stationId: string; leaseSeconds: number; newLeaseId: string; holder?: string },
   now: number,
 ): Transition {
   const expiresAt = iso(now + claim.leaseSeconds * 1000);
@@ -75,7 +75,9 @@ export function claimJob(
     );
   }
   const lease = record.lease;
-  if (HELD_STATES.has(record.state) && lease?.stationId === claim.stationId) {
+  // Only the same station in the same hands renews: a station id is a name anyone can send.
+  const sameHands = lease?.holder === undefined || lease.holder === claim.holder;
+  if (HELD_STATES.has(record.state) && lease?.stationId === claim.stationId && sameHands) {
     return changed({ ...record, lease: { ...lease, expiresAt } }, now);
   }
   if (record.state !== 'queued' && record.state !== 'leased') {
@@ -96,7 +98,12 @@ export function claimJob(
       ...record,
       state: 'leased',
       attempts: record.attempts + lostAttempt,
-      lease: { stationId: claim.stationId, leaseId: claim.newLeaseId, expiresAt },
+      lease: {
+        stationId: claim.stationId,
+        leaseId: claim.newLeaseId,
+        expiresAt,
+        ...(claim.holder ? { holder: claim.holder } : {}),
+      },
       ...(record.lease ? { endedLease: record.lease } : {}),
     },
     now,

@@ -41,6 +41,11 @@ export const requestSummarySchema = z.strictObject({
   approverSource: z.string().optional(),
   approvalDeadline: z.iso.datetime().optional(),
   decidedBy: person.optional(),
+  /**
+   * The approval decision as the API took it, before the workflow records it: set once, under
+   * the summary's ETag, so of two approvers deciding at once exactly one wins.
+   */
+  decision: z.strictObject({ by: person, approved: z.boolean(), at: z.iso.datetime() }).optional(),
   methodId: z.string().optional(),
   credentialId: z.string().optional(),
   aaguid: z.string().optional(),

@@ -4,9 +4,11 @@ import type { JobRecord } from './job-record.ts';
 /**
  * A job as the station API shows it (core/station-api): what a station needs to pick, program
  * and label a key. The employee's object id, the orchestration id, the credential and the
- * pre-fetched options stay on the server; a lease is shown only while a station holds the job.
+ * pre-fetched options stay on the server. A lease is shown only to the caller holding it
+ * (`viewer`, an Entra object id): its id is what heartbeats, failures and shipments are made
+ * under, so nobody else may learn it.
  */
-export function toStationJob(record: JobRecord): StationJob {
+export function toStationJob(record: JobRecord, viewer?: string): StationJob {
   const { userId: _userId, ...recipient } = record.recipient;
   return {
     jobId: record.jobId,
@@ -16,7 +18,15 @@ export function toStationJob(record: JobRecord): StationJob {
     approvedAt: record.approvedAt,
     attempts: record.attempts,
     state: record.state,
-    ...(record.lease ? { lease: record.lease } : {}),
+    ...(record.lease && viewer !== undefined && record.lease.holder === viewer
+      ? {
+          lease: {
+            stationId: record.lease.stationId,
+            leaseId: record.lease.leaseId,
+            expiresAt: record.lease.expiresAt,
+          },
+        }
+      : {}),
     ...(record.methodId === undefined ? {} : { methodId: record.methodId }),
   };
 }

@@ -28,7 +28,8 @@ export async function serveHttpTrigger(
 ): Promise<void> {
   const body = await readRequestBody(incoming);
   if (!body) {
-    outgoing.writeHead(413, { 'Content-Length': '0' }).end();
+    // The rest of the body is never read: the connection closes with the answer.
+    outgoing.writeHead(413, { 'Content-Length': '0', Connection: 'close' }).end();
     return;
   }
   const fn = matched.route.fn;

@@ -124,7 +124,11 @@ async function refresh(): Promise<void> {
     }
     element.dataset.version = String(message.version);
     element.replaceChildren();
-    if (message.replyToId) {
+    // A line that answers a card (a reminder under an approval card) says so, as Teams does.
+    const original = message.replyToId
+      ? messages.find((m) => m.id === message.replyToId)
+      : undefined;
+    if (original?.card && !message.card) {
       const reply = document.createElement('div');
       reply.className = 'reply';
       reply.textContent = 'Reply to a card';

@@ -34,12 +34,15 @@ const queued: JobRecord = {
   updatedAt: '2026-05-04T07:00:01.000Z',
 };
 
+const OPERATOR = '1f0c7a52-0000-4000-8000-0000000000be';
+const OTHER_OPERATOR = '1f0c7a52-0000-4000-8000-0000000000bf';
+
 describe('toStationJob', () => {
   it('gives the station API exactly its contract, in every state, and nothing more', () => {
     const now = Date.parse('2026-05-04T08:00:00.000Z');
     const leased = claimJob(
       queued,
-      { stationId: 'mailroom-1', leaseSeconds: 60, newLeaseId: 'l1' },
+      { stationId: 'mailroom-1', leaseSeconds: 60, newLeaseId: 'l1', holder: OPERATOR },
       now,
     ).record;
     const registered = registerJob(
@@ -60,17 +63,56 @@ describe('toStationJob', () => {
       now,
     ).record;
     for (const record of [queued, leased, registered, confirmed, shipped]) {
-      const view = toStationJob(record);
+      const view = toStationJob(record, OPERATOR);
       expect(stationJobSchema.parse(view)).toEqual(view); // strict: no unknown members
       expect(JSON.stringify(view)).not.toContain(record.recipient.userId);
       expect(JSON.stringify(view)).not.toContain('secret-ish');
     }
-    expect(toStationJob(leased).lease).toEqual({
+    expect(toStationJob(leased, OPERATOR).lease).toEqual({
       stationId: 'mailroom-1',
       leaseId: 'l1',
       expiresAt: '2026-05-04T08:01:00.000Z',
     });
-    expect(toStationJob(shipped).lease).toBeUndefined();
-    expect(toStationJob(registered).methodId).toBe('m1');
+    expect(toStationJob(shipped, OPERATOR).lease).toBeUndefined();
+    expect(toStationJob(registered, OPERATOR).methodId).toBe('m1');
+  });
+
+  it('shows a lease only to the caller who claimed it', () => {
+    const now = Date.parse('2026-05-04T08:00:00.000Z');
+    const leased = claimJob(
+      queued,
+      { stationId: 'mailroom-1', leaseSeconds: 60, newLeaseId: 'l1', holder: OPERATOR },
+      now,
+    ).record;
+    expect(toStationJob(leased, OPERATOR).lease?.leaseId).toBe('l1');
+    for (const viewer of [OTHER_OPERATOR, undefined]) {
+      const view = toStationJob(leased, viewer);
+      expect(view.lease).toBeUndefined();
+      expect(JSON.stringify(view)).not.toContain('l1');
+      expect(view.state).toBe('leased');
+    }
+  });
+
+  it('renews a lease only for the same station in the same hands', () => {
+    const now = Date.parse('2026-05-04T08:00:00.000Z');
+    const leased = claimJob(
+      queued,
+      { stationId: 'mailroom-1', leaseSeconds: 60, newLeaseId: 'l1', holder: OPERATOR },
+      now,
+    ).record;
+    const renewed = claimJob(
+      leased,
+      { stationId: 'mailroom-1', leaseSeconds: 60, newLeaseId: 'l2', holder: OPERATOR },
+      now + 1000,
+    ).record;
+    expect(renewed.lease?.leaseId).toBe('l1');
+    // Another operator naming the same station learns nothing and takes nothing.
+    expect(() =>
+      claimJob(
+        leased,
+        { stationId: 'mailroom-1', leaseSeconds: 60, newLeaseId: 'l3', holder: OTHER_OPERATOR },
+        now + 1000,
+      ),
+    ).toThrow(/held by station mailroom-1/);
   });
 });

@@ -115,6 +115,15 @@ describe('HTTP triggers over HTTPS', () => {
     });
   });
 
+  it('refuses a declared body over 100 MB before reading it, as the Functions host does', async () => {
+    // Declares 200 MB and sends a few bytes: a host that read the body first would wait forever.
+    const response = await sample.call('POST', '/api/echo/5/a', {
+      body: 'only a little',
+      headers: { 'content-type': 'text/plain', 'content-length': String(200 * 1024 * 1024) },
+    });
+    expect(response.status).toBe(413);
+  });
+
   it('writes each cookie as its own Set-Cookie header, as ASP.NET Core does', async () => {
     const response = await sample.call('GET', '/api/echo/1');
     expect(response.headers['set-cookie']).toEqual([

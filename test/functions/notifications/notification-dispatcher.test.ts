@@ -1,0 +1,205 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { RequestReason, RequestState } from '../../../core/request/request-state.ts';
+import type { AdaptiveCard } from '../../../functions/bot/cards/adaptive-card.ts';
+import { ApprovalCardMessages } from '../../../functions/bot/store/approval-card-messages.ts';
+import { BotState } from '../../../functions/bot/store/bot-state.ts';
+import { ConversationReferences } from '../../../functions/bot/store/conversation-references.ts';
+import { courierLogger } from '../../../functions/log/courier-logger.ts';
+import type { Messenger } from '../../../functions/notifications/messenger.ts';
+import { NotificationDispatcher } from '../../../functions/notifications/notification-dispatcher.ts';
+import { AuditTrail } from '../../../functions/store/audit-trail.ts';
+import { NotificationOutbox } from '../../../functions/store/notification-outbox.ts';
+import { RequestIndex } from '../../../functions/store/request-index.ts';
+import { startAzurite, type AzuriteTables } from '../../support/azurite.ts';
+
+const MAJA = { id: '74d50326-ba14-4319-ac27-15d63260d1ba', displayName: 'Maja Lind' };
+const LARS = { id: '78e3ba99-1288-4b2f-8e04-b1cb1e31e884', displayName: 'Lars Eriksson' };
+const SOFIA = { id: 'c923dd24-6c5f-4302-8cce-a1f10badc93c', displayName: 'Sofia Marin' };
+
+let azurite: AzuriteTables;
+let tables = 0;
+beforeAll(async () => {
+  azurite = await startAzurite();
+}, 30_000);
+afterAll(async () => azurite?.stop());
+
+/** Teams as the dispatcher sees it: records every send and update; can be made to fail. */
+class RecordingMessenger implements Messenger {
+  readonly sent: { chat: string; card?: AdaptiveCard; text?: string; replyToId?: string }[] = [];
+  readonly updated: { chat: string; activityId: string; card: AdaptiveCard }[] = [];
+  failFor = new Set<string>();
+
+  send(
+    reference: Record<string, unknown>,
+    message: { card: AdaptiveCard } | { text: string },
+    replyToId?: string,
+  ) {
+    const chat = (reference.conversation as { id: string }).id;
+    if (this.failFor.has(chat)) return Promise.reject(new Error(`Teams answered 503 for ${chat}`));
+    this.sent.push({ chat, ...message, ...(replyToId ? { replyToId } : {}) });
+    return Promise.resolve(`activity-${this.sent.length}`);
+  }
+
+  update(reference: Record<string, unknown>, activityId: string, card: AdaptiveCard) {
+    this.updated.push({ chat: (reference.conversation as { id: string }).id, activityId, card });
+    return Promise.resolve();
+  }
+}
+
+async function setup() {
+  const n = ++tables;
+  const state = new BotState(await azurite.table(`Bot${n}`));
+  const references = new ConversationReferences(state);
+  const outbox = new NotificationOutbox(await azurite.table(`Outbox${n}`));
+  const requests = new RequestIndex(await azurite.table(`Requests${n}`));
+  const audit = new AuditTrail(await azurite.table(`Audit${n}`));
+  const messenger = new RecordingMessenger();
+  const installs: string[] = [];
+  let clock = Date.parse('2026-12-05T10:00:00Z');
+  const dispatcher = new NotificationDispatcher({
+    outbox,
+    requests,
+    audit,
+    graph: {
+      listGroupMembers: () => Promise.resolve([]),
+      installTeamsAppForUser: (userId: string) => {
+        installs.push(userId);
+        return Promise.resolve({
+          installationId: `inst-${userId}`,
+          chatId: `19:${userId}_bot@unq.gbl.spaces`,
+        });
+      },
+    },
+    references,
+    approvalCards: new ApprovalCardMessages(state),
+    state,
+    messenger,
+    settings: {
+      tenantId: '5d2d1e3a-7c4b-4f1e-9a8d-3b6c2e1f0a47',
+      tabUrl: 'https://teams.example/tab',
+      teamsAppCatalogId: '08157b45-1f7c-4c5b-9e08-b1411fb757a7',
+      serviceUrl: 'https://smba.trafficmanager.net/teams/',
+      botAppId: '0f5a3c1e-8d2b-4e6f-9a7c-1b3d5e7f9a2c',
+    },
+    log: courierLogger(() => undefined),
+    now: () => clock,
+  });
+  const remember = (user: { id: string }) =>
+    references.save({
+      aadObjectId: user.id,
+      teamsUserId: `29:${user.id}`,
+      reference: { channelId: 'msteams', conversation: { id: `a:${user.id}` } },
+      updatedAt: new Date(clock).toISOString(),
+    });
+  const request = async (requestId: string, state: RequestState, approvers = [LARS]) => {
+    await requests.applyStep(
+      requestId,
+      1,
+      { state, approvers, updatedAt: new Date(clock).toISOString() },
+      {
+        requestId,
+        instanceId: `courier-request-${requestId}`,
+        jobId: `job-${requestId}`,
+        requester: MAJA,
+        reason: RequestReason.Backup,
+        keyClass: {
+          name: 'YubiKey 5 Series',
+          allowedAaguids: ['ee882879-721c-4913-9775-3dfcce97072a'],
+          minimumFirmware: '5.7.0',
+        },
+        requestedAt: new Date(clock).toISOString(),
+      },
+    );
+  };
+  const notify = (
+    requestId: string,
+    step: number,
+    kind: string,
+    audience: 'requester' | 'approvers',
+    recipients: string[],
+  ) =>
+    outbox.add({
+      notificationId: `${requestId}:${step}:${audience}`,
+      requestId,
+      kind,
+      audience,
+      recipients,
+      recipientIsGroup: false,
+      state: 'x',
+    });
+  return {
+    dispatcher,
+    messenger,
+    outbox,
+    installs,
+    remember,
+    request,
+    notify,
+    advance: (ms: number) => {
+      clock += ms;
+    },
+  };
+}
+
+describe('the notification dispatcher', () => {
+  it('delivers each message once, and keeps it until Teams takes it, backing off', async () => {
+    const t = await setup();
+    await t.remember(MAJA);
+    await t.request('req-dispatch-1', RequestState.Shipped);
+    await t.notify('req-dispatch-1', 7, 'shipped', 'requester', [MAJA.id]);
+
+    t.messenger.failFor.add(`a:${MAJA.id}`);
+    expect(await t.dispatcher.drain()).toEqual({ delivered: 0, waiting: 1 });
+    expect(await t.outbox.pending()).toHaveLength(1);
+    t.messenger.failFor.clear();
+    // Too soon: the back-off holds it.
+    expect(await t.dispatcher.drain()).toEqual({ delivered: 0, waiting: 1 });
+    expect(t.messenger.sent).toHaveLength(0);
+    t.advance(20_000);
+    expect(await t.dispatcher.drain()).toEqual({ delivered: 1, waiting: 0 });
+    expect(await t.dispatcher.drain()).toEqual({ delivered: 0, waiting: 0 });
+    expect(t.messenger.sent).toHaveLength(1);
+    expect(JSON.stringify(t.messenger.sent[0]!.card)).toContain('Has your key arrived?');
+    expect(await t.outbox.pending()).toEqual([]);
+  });
+
+  it('does not send again to the approvers it reached when another one failed', async () => {
+    const t = await setup();
+    await t.remember(LARS);
+    await t.remember(SOFIA);
+    await t.request('req-dispatch-2', RequestState.AwaitingApproval, [LARS, SOFIA]);
+    await t.notify('req-dispatch-2', 2, 'approval-requested', 'approvers', [LARS.id, SOFIA.id]);
+    t.messenger.failFor.add(`a:${SOFIA.id}`);
+    await t.dispatcher.drain();
+    t.messenger.failFor.clear();
+    t.advance(60_000);
+    await t.dispatcher.drain();
+    expect(t.messenger.sent.map((s) => s.chat)).toEqual([`a:${LARS.id}`, `a:${SOFIA.id}`]);
+    // Known people get the read-only view that Teams refreshes into their buttons.
+    const card = t.messenger.sent[0]!.card!;
+    expect(card.actions).toBeUndefined();
+    expect(card.refresh?.userIds).toEqual([`29:${LARS.id}`, `29:${SOFIA.id}`]);
+
+    // A reminder is a reply to the card; expiry updates the card itself.
+    await t.notify('req-dispatch-2', 3, 'reminder', 'approvers', [LARS.id]);
+    await t.notify('req-dispatch-2', 4, 'expired', 'approvers', [LARS.id]);
+    await t.dispatcher.drain();
+    expect(t.messenger.sent[2]).toMatchObject({
+      replyToId: 'activity-1',
+      text: expect.stringMatching(/Reminder/),
+    });
+    expect(t.messenger.updated).toEqual([expect.objectContaining({ activityId: 'activity-1' })]);
+    expect(JSON.stringify(t.messenger.updated[0]!.card)).toMatch(/Nobody decided before/);
+  });
+
+  it('installs the app for an approver who never opened it, and finds the chat', async () => {
+    const t = await setup();
+    await t.request('req-dispatch-3', RequestState.AwaitingApproval);
+    await t.notify('req-dispatch-3', 2, 'approval-requested', 'approvers', [LARS.id]);
+    await t.dispatcher.drain();
+    expect(t.installs).toEqual([LARS.id]);
+    expect(t.messenger.sent[0]!.chat).toBe(`19:${LARS.id}_bot@unq.gbl.spaces`);
+    // Their Teams id is not known yet: the card carries the buttons in their own chat.
+    expect(t.messenger.sent[0]!.card!.actions?.map((a) => a.title)).toEqual(['Approve', 'Reject']);
+  });
+});

@@ -1,0 +1,79 @@
+import { mkdir } from 'node:fs/promises';
+import { fileURLToPath } from 'node:url';
+import type { Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startTestStack, type TestStack } from '../../functions/support/courier-stack.ts';
+import { launchChromium, type TestBrowser } from '../../support/chromium.ts';
+import {
+  CHROMIUM,
+  missingRequirement,
+  NSS_TOOLS,
+  strictRequirements,
+} from '../../support/system-requirement.ts';
+
+const missing = missingRequirement(CHROMIUM) ?? missingRequirement(NSS_TOOLS);
+/** Screenshots for people to look at: test-output/ is git-ignored. */
+const SCREENSHOTS = fileURLToPath(new URL('../../../test-output/teams-page/', import.meta.url));
+
+describe.skipIf(missing !== undefined && !strictRequirements)(
+  'the local Teams page in headless Chromium',
+  () => {
+    let stack: TestStack;
+    let chrome: TestBrowser;
+
+    beforeAll(async () => {
+      if (missing) throw new Error(missing);
+      await mkdir(SCREENSHOTS, { recursive: true });
+      stack = await startTestStack();
+      chrome = await launchChromium(stack.host.caPem);
+    }, 90_000);
+    afterAll(async () => {
+      await chrome?.close();
+      await stack?.stop();
+    });
+
+    async function open(persona: string): Promise<Page> {
+      const page = await chrome.browser.newPage();
+      await page.goto(`${stack.teams.url}/?persona=${persona}`);
+      await expect.poll(() => page.locator('body').getAttribute('data-persona')).toBe(persona);
+      return page;
+    }
+
+    it('request a key, approve it as the manager, and both views of the card follow', async () => {
+      const lars = await open('manager');
+      const maja = await open('employee');
+      await maja.getByText('Hi Maja Lind, I am Passkey Courier').waitFor();
+
+      await maja.getByLabel('Message').fill('request a key');
+      await maja.getByRole('button', { name: 'Send' }).click();
+      await maja.getByText('Request a security key').first().waitFor();
+      await maja.getByLabel('I want a backup key').check();
+      await maja.getByLabel(/Ship to/).fill('Desk 4.12, Malmö office');
+      await maja.screenshot({ path: `${SCREENSHOTS}1-request-form.png`, fullPage: true });
+      await maja.getByRole('button', { name: 'Send request' }).click();
+      await maja.getByText(/Your request .* is on its way to/).waitFor();
+
+      // Teams refreshes the card into Lars's own view, with the buttons (only he gets them).
+      const approve = lars.getByRole('button', { name: 'Approve' });
+      await approve.waitFor({ timeout: 40_000 });
+      await lars.screenshot({ path: `${SCREENSHOTS}2-approver-view.png`, fullPage: true });
+      const stored = stack.teams
+        .as('manager')
+        .chat()
+        .find((m) => JSON.stringify(m.card).includes('Security key request from Maja Lind'))!;
+      expect(JSON.stringify(stored.card)).not.toContain('"Approve"');
+
+      await approve.click();
+      await lars.getByText(/Approved by Lars Eriksson/).waitFor();
+      await lars.screenshot({ path: `${SCREENSHOTS}3-approver-decided.png`, fullPage: true });
+      // The shared message changed too: a fresh page (no personal view yet) shows the decision.
+      const again = await open('manager');
+      await again.getByText(/Approved by Lars Eriksson/).waitFor();
+      expect(await again.getByRole('button', { name: 'Approve' }).count()).toBe(0);
+      await again.screenshot({ path: `${SCREENSHOTS}4-shared-view-decided.png`, fullPage: true });
+
+      await maja.getByText(/Lars Eriksson approved your request/).waitFor({ timeout: 40_000 });
+      await maja.screenshot({ path: `${SCREENSHOTS}5-requester-notified.png`, fullPage: true });
+    }, 150_000);
+  },
+);
