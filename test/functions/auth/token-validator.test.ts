@@ -1,5 +1,5 @@
-import { generateKeyPairSync } from 'node:crypto';
-import { copyFile, mkdtemp, rm } from 'node:fs/promises';
+import { createPrivateKey, generateKeyPairSync } from 'node:crypto';
+import { copyFile, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { Agent } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -58,6 +58,21 @@ async function deviceCodeToken(t: LocalTenant, approveAs?: string): Promise<stri
   });
   expect(tokens.status, tokens.text).toBe(200);
   return tokens.json.access_token as string;
+}
+
+/** The first string value under `key` anywhere in a JSON document. */
+function findString(value: unknown, key: string): string {
+  if (typeof value === 'object' && value !== null) {
+    for (const [name, inner] of Object.entries(value)) {
+      if (name === key && typeof inner === 'string') return inner;
+      try {
+        return findString(inner, key);
+      } catch {
+        // not under this branch
+      }
+    }
+  }
+  throw new Error(`No ${key} in the document.`);
 }
 
 async function refusal(
@@ -207,6 +222,42 @@ describe('TokenValidator against the local tenant', () => {
     // The real header and claims with the signature cut off.
     await refusal(validator.validate(`${h}.${p}.`), 'INVALID_TOKEN');
     await refusal(validator.validate('not-a-jwt'), 'INVALID_TOKEN');
+  });
+
+  it('refuses a token signed by the tenant and issued by it, but for another tenant (tid)', async () => {
+    // The tenant's own signing key, from its state file: signature, issuer, audience and time
+    // all pass, so only the tenant check can refuse it.
+    const state = JSON.parse(await readFile(join(folder, 'tenant-state.json'), 'utf8')) as unknown;
+    const pem = findString(state, 'signingKeyPem');
+    const claims = decodeJwt(operatorToken);
+    const forged = await new SignJWT({ ...claims, tid: '9b2f6a3e-1111-4a5b-8c7d-0e1f2a3b4c5d' })
+      .setProtectedHeader({
+        alg: 'RS256',
+        typ: 'JWT',
+        kid: decodeProtectedHeader(operatorToken).kid!,
+      })
+      .sign(createPrivateKey(pem));
+    const genuine = await new SignJWT(claims)
+      .setProtectedHeader({
+        alg: 'RS256',
+        typ: 'JWT',
+        kid: decodeProtectedHeader(operatorToken).kid!,
+      })
+      .sign(createPrivateKey(pem));
+    const validator = validatorFor(tenant);
+    await expect(validator.validate(genuine)).resolves.toMatchObject({ tenantId: tenant.tenantId });
+    const error = await refusal(validator.validate(forged), 'WRONG_ISSUER', forged);
+    expect(error.message).toContain('9b2f6a3e-1111-4a5b-8c7d-0e1f2a3b4c5d');
+  });
+
+  it('refuses a user token without the delegated scope, and one without the app role', async () => {
+    const principal = await validatorFor(tenant).validate(operatorToken);
+    expect(() => requireScope({ ...principal, scopes: ['User.Read'] }, 'access_as_user')).toThrow(
+      AuthError,
+    );
+    expect(() =>
+      requireRole({ ...principal, roles: ['Courier.Admin'] }, 'Station.Operator'),
+    ).toThrow(AuthError);
   });
 
   it('refuses a genuinely signed token from another issuer', async () => {
