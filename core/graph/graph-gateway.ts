@@ -1,3 +1,4 @@
+import { X509Certificate } from 'node:crypto';
 import type { TokenCredential } from '@azure/core-auth';
 import {
   AuthenticationHandler,
@@ -18,7 +19,12 @@ import {
   attemptDisplayName,
   findAttemptMethod,
 } from './registered-method-match.ts';
-import { evaluateRegistrationPolicy, type PreflightResult } from './registration-policy.ts';
+import {
+  evaluateRegistrationPolicy,
+  type PreflightResult,
+  type RegistrationProblem,
+} from './registration-policy.ts';
+import type { FidoMetadata, MetadataVerdict } from './fido-metadata.ts';
 import { systemRetryClock, type RetryClock } from './retry-clock.ts';
 import { RetryMiddleware, type RetryObserver, type RetryPolicy } from './retry-middleware.ts';
 import { creationOptionsSchema, type CreationOptions } from './schemas/creation-options-schema.ts';
@@ -53,6 +59,8 @@ export interface GraphGatewayOptions {
   observer?: RetryObserver;
   /** Per-attempt deadline. */
   attemptTimeoutMs?: number;
+  /** The FIDO Metadata Service, for the preflight when attestation is enforced. */
+  metadata?: FidoMetadata;
   /** Replaces the HTTPS transport (the last middleware), for tests that script Graph's answers. */
   transport?: Middleware;
 }
@@ -96,9 +104,11 @@ export class GraphGateway {
   private readonly creationOptions: CreationOptionsSettings;
   private readonly clock: RetryClock;
   private readonly credential: TokenCredential;
+  private readonly metadata: FidoMetadata | undefined;
 
   constructor(options: GraphGatewayOptions) {
     this.credential = options.credential;
+    this.metadata = options.metadata;
     const baseUrl = (options.baseUrl ?? 'https://graph.microsoft.com').replace(/\/+$/, '');
     const host = new URL(baseUrl).hostname;
     this.clock = options.clock ?? systemRetryClock;
@@ -386,14 +396,38 @@ export class GraphGateway {
     return beta?.passkeyProfiles?.length ? beta : v1;
   }
 
-  /** Before any key is touched: can this user receive a key of this AAGUID at all? */
-  async preflight(userId: string, aaguid: string): Promise<PreflightResult> {
+  /**
+   * Before any key is touched: can this user receive a key of this AAGUID at all? With
+   * attestation enforced, the AAGUID (and, when given, the key's attestation root) is checked
+   * against the FIDO Metadata Service, as Entra checks it.
+   */
+  async preflight(
+    userId: string,
+    aaguid: string,
+    key: { attestationRootPem?: string } = {},
+  ): Promise<PreflightResult> {
     const policy = await this.getPasskeyPolicy();
     const targetGroups = [...(policy.includeTargets ?? []), ...(policy.excludeTargets ?? [])]
       .filter((t) => t.targetType === 'group' && t.id !== 'all_users')
       .map((t) => t.id);
     const groupIds = await this.checkMemberGroups(userId, [...new Set(targetGroups)]);
-    return evaluateRegistrationPolicy(policy, { id: userId, groupIds }, aaguid);
+    const result = evaluateRegistrationPolicy(policy, { id: userId, groupIds }, aaguid);
+    if (!result.attestationEnforced || !this.metadata) return result;
+    let verdict: MetadataVerdict;
+    try {
+      verdict = await this.metadata.verdict(aaguid);
+    } catch {
+      // Entra decides in the end; an unreadable metadata service does not stop the station.
+      return { ...result, metadata: 'unavailable' };
+    }
+    const problem = metadataProblem(verdict, key.attestationRootPem);
+    if (!problem) return { ...result, metadata: 'listed' };
+    return {
+      ...result,
+      allowed: false,
+      problems: [...result.problems, problem],
+      metadata: verdict.listed ? 'listed' : 'not-listed',
+    };
   }
 
   /**
@@ -595,6 +629,27 @@ export class GraphGateway {
       raw: options.keepRaw ? json : undefined,
     };
   }
+}
+
+/** Why enforced attestation would fail for this key, by the metadata; undefined when it passes. */
+function metadataProblem(
+  verdict: MetadataVerdict,
+  attestationRootPem: string | undefined,
+): RegistrationProblem | undefined {
+  const enforced = 'The tenant enforces attestation';
+  if (!verdict.listed)
+    return {
+      code: 'ATTESTATION_NOT_TRUSTED',
+      message: `${enforced} and ${verdict.reason} Entra will refuse this key: use a model listed there, or turn attestation enforcement off for its passkey profile.`,
+    };
+  if (attestationRootPem === undefined) return undefined;
+  const fingerprint = new X509Certificate(attestationRootPem).fingerprint256;
+  if (verdict.rootsPem.some((pem) => new X509Certificate(pem).fingerprint256 === fingerprint))
+    return undefined;
+  return {
+    code: 'ATTESTATION_NOT_TRUSTED',
+    message: `${enforced} and this key's attestation root is not among those the FIDO Metadata Service lists for ${verdict.description ?? 'its AAGUID'}: Entra will refuse it.`,
+  };
 }
 
 /**

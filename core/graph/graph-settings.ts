@@ -1,6 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { CourierError } from '../courier-error.ts';
+import { FidoMetadata } from './fido-metadata.ts';
+import { FIDO_MDS3_URL, GLOBALSIGN_ROOT_CA_R3_PEM } from './fido-mds-root.ts';
 import { createGraphCredential, type GraphCredentialSettings } from './graph-credential.ts';
 import type { GraphGatewayOptions } from './graph-gateway.ts';
 
@@ -39,6 +41,11 @@ const environmentSchema = z.object({
     .min(5, 'FIDO2_CHALLENGE_TIMEOUT_MINUTES must be at least 5.')
     .max(43_200, 'FIDO2_CHALLENGE_TIMEOUT_MINUTES must be at most 43200 (30 days).')
     .optional(),
+  FIDO_METADATA: z.enum(['on', 'off'], { error: 'FIDO_METADATA must be on or off.' }).optional(),
+  FIDO_METADATA_URL: z
+    .url({ protocol: /^https$/, error: 'FIDO_METADATA_URL must be an https:// URL.' })
+    .optional(),
+  FIDO_METADATA_ROOT_FILE: optionalText,
 });
 
 /** Every environment variable `graphGatewayOptionsFromEnvironment` reads. */
@@ -113,11 +120,43 @@ export function graphGatewayOptionsFromEnvironment(
       );
     }
   }
+  // The FIDO Metadata Service for the preflight: on by default against real Graph (the FIDO
+  // Alliance's BLOB, signed under GlobalSign Root CA - R3), off against a local tenant unless its
+  // BLOB (FIDO_METADATA_URL) and root (FIDO_METADATA_ROOT_FILE) are given.
+  let metadata: FidoMetadata | undefined;
+  if (values) {
+    const realGraph = new URL(values.GRAPH_BASE_URL).hostname === 'graph.microsoft.com';
+    const wanted = values.FIDO_METADATA
+      ? values.FIDO_METADATA === 'on'
+      : realGraph || !!values.FIDO_METADATA_URL;
+    if (wanted) {
+      let rootsPem = [GLOBALSIGN_ROOT_CA_R3_PEM];
+      if (values.FIDO_METADATA_ROOT_FILE) {
+        try {
+          rootsPem = [readFileSync(values.FIDO_METADATA_ROOT_FILE, 'utf8')];
+        } catch (error) {
+          problems.push(
+            `FIDO_METADATA_ROOT_FILE ${values.FIDO_METADATA_ROOT_FILE} cannot be read: ${(error as Error).message}.`,
+          );
+        }
+      } else if (values.FIDO_METADATA_URL && !realGraph) {
+        problems.push(
+          'FIDO_METADATA_URL without FIDO_METADATA_ROOT_FILE: say which root signs that BLOB.',
+        );
+      }
+      metadata = new FidoMetadata({
+        url: values.FIDO_METADATA_URL ?? FIDO_MDS3_URL,
+        rootsPem,
+        ...(caPem ? { caPem } : {}),
+      });
+    }
+  }
   if (problems.length > 0 || !values || !credential) throw new ConfigurationError(problems);
   return {
     credential: createGraphCredential(credential),
     baseUrl: values.GRAPH_BASE_URL,
     ...(caPem ? { caPem } : {}),
+    ...(metadata ? { metadata } : {}),
     creationOptions: {
       version: values.FIDO2_OPTIONS_API,
       ...(values.FIDO2_CHALLENGE_TIMEOUT_MINUTES === undefined

@@ -23,6 +23,8 @@ export interface PreflightResult {
   problems: RegistrationProblem[];
   /** Attestation is enforced: the key's model must be one Microsoft trusts (FIDO MDS). */
   attestationEnforced: boolean;
+  /** What the FIDO Metadata Service said, when it was asked (attestation enforced). */
+  metadata?: 'listed' | 'not-listed' | 'unavailable';
 }
 
 /**

@@ -21,7 +21,8 @@ import {
   importTenantKeys,
   type StoredTenantKeys,
 } from './tenant-keys.ts';
-import { TenantRuntime } from './tenant-runtime.ts';
+import { MetadataService } from './mds/metadata-service.ts';
+import { METADATA_SEGMENT, TenantRuntime } from './tenant-runtime.ts';
 import type { TenantStateSnapshot } from './tenant-state.ts';
 
 export interface LocalTenantOptions {
@@ -63,6 +64,8 @@ export interface LocalTenant {
   tenantId: string;
   /** The form of fido2Method ids this run issues. */
   methodIdForm: MethodIdForm;
+  /** Its FIDO Metadata Service: the MDS3 BLOB's URL and the root that signs it. */
+  metadata: { url: string; rootPem: string };
   /** `${url}/${tenantId}`: the authority. */
   authority: string;
   /** `${url}/v1.0` and `${url}/beta`. */
@@ -143,8 +146,10 @@ export async function startLocalTenant(options: LocalTenantOptions = {}): Promis
   );
   const url = `https://localhost:${actualPort}`;
   const methodIdForm = chooseMethodIdForm(options.methodIds);
+  const metadata = await MetadataService.create(seed, new Date(clock()));
   const runtime = new TenantRuntime({
     root: url,
+    metadata,
     methodIdForm,
     seed,
     keys,
@@ -168,6 +173,7 @@ export async function startLocalTenant(options: LocalTenantOptions = {}): Promis
     port: actualPort,
     tenantId,
     methodIdForm,
+    metadata: { url: `${url}/${METADATA_SEGMENT}`, rootPem: metadata.rootPem },
     authority: `${url}/${tenantId}`,
     graphUrl: { v1: `${url}/v1.0`, beta: `${url}/beta` },
     caFile: tls.caFile,

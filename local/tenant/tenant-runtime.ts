@@ -22,11 +22,13 @@ import {
 } from './http/tenant-request.ts';
 import type { TenantSeed } from './seed/tenant-seed.ts';
 import type { MethodIdForm } from './graph/method-id.ts';
+import type { MetadataService } from './mds/metadata-service.ts';
 import type { TenantKeys } from './tenant-keys.ts';
 import { TenantState, type TenantStateSnapshot } from './tenant-state.ts';
 
 export interface RuntimeOptions {
   root: string;
+  metadata: MetadataService;
   methodIdForm: MethodIdForm;
   seed: TenantSeed;
   keys: TenantKeys;
@@ -42,6 +44,9 @@ export interface RuntimeOptions {
   snapshot: TenantStateSnapshot | undefined;
   onChange: (snapshot: TenantStateSnapshot) => void;
 }
+
+/** Where the tenant serves its FIDO Metadata Service BLOB. */
+export const METADATA_SEGMENT = 'mds3';
 
 const GRAPH_CONTENT_TYPE =
   'application/json;odata.metadata=minimal;odata.streaming=true;IEEE754Compatible=false;charset=utf-8';
@@ -97,7 +102,6 @@ export class TenantRuntime {
       deviceCodeIntervalSeconds: options.deviceCodeIntervalSeconds,
       certificatesOf: (clientId) => this.live.extraCertificates.get(clientId.toLowerCase()) ?? [],
     });
-    const trustedRoots = options.seed.attestationRoots.map((r) => r.pem);
     this.graph = new GraphEndpoints({
       root: options.root,
       directory,
@@ -105,7 +109,7 @@ export class TenantRuntime {
       challenges: new ChallengeSealer(options.keys.challenge),
       clock: options.clock,
       rpId: options.rpId,
-      attestationRootsFor: () => trustedRoots,
+      attestationRootsFor: (aaguid) => options.metadata.rootsFor(aaguid),
       signingKey: options.keys.signing.publicKey,
       issuer: issuerUrl,
       authorizeUrl: `${options.root}/${directory.tenantId}/oauth2/v2.0/authorize`,
@@ -151,6 +155,8 @@ export class TenantRuntime {
         : jsonResponse(404, {
             error: { code: 'notFound', message: 'The test controls are switched off.' },
           });
+    } else if (request.segments[0] === METADATA_SEGMENT) {
+      response = this.metadata(request);
     } else if (request.segments[0] === 'v1.0' || request.segments[0] === 'beta') {
       counters.graph += 1;
       response = await this.handleGraph(request);
@@ -247,6 +253,27 @@ export class TenantRuntime {
     return response;
   }
 
+  /** The FIDO Metadata Service: GET /mds3 is the BLOB (a JWT), /mds3/root.pem its trust root. */
+  private metadata(request: TenantRequest): TenantResponse {
+    if (request.method !== 'GET')
+      return jsonResponse(405, { error: { code: 'methodNotAllowed', message: 'GET only.' } });
+    if (request.segments.length === 1)
+      return {
+        status: 200,
+        text: this.options.metadata.blobJwt(),
+        headers: { 'content-type': 'application/octet-stream' },
+      };
+    if (request.segments.length === 2 && request.segments[1] === 'root.pem')
+      return {
+        status: 200,
+        text: this.options.metadata.rootPem,
+        headers: { 'content-type': 'application/x-pem-file' },
+      };
+    return jsonResponse(404, {
+      error: { code: 'notFound', message: 'GET /mds3 or /mds3/root.pem.' },
+    });
+  }
+
   private describe(): Record<string, unknown> {
     const { root } = this.options;
     const tenantId = this.directory.tenantId;
@@ -263,6 +290,10 @@ export class TenantRuntime {
         scope: `${MICROSOFT_GRAPH.identifierUri}/.default`,
       },
       controls: this.options.controls ? `${root}${CONTROLS_PREFIX}` : null,
+      fidoMetadata: {
+        blob: `${root}/${METADATA_SEGMENT}`,
+        root: `${root}/${METADATA_SEGMENT}/root.pem`,
+      },
       applications: this.directory.applications.map((a) => ({
         key: a.key,
         clientId: a.clientId,

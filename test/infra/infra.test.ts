@@ -333,6 +333,32 @@ describe('infra/: least privilege', () => {
   });
 });
 
+describe('infra/ and the Teams manifest', () => {
+  it("give the API the Application ID URI the manifest's SSO resource names", async () => {
+    const api = await read('infra/app/api-application.bicep');
+    const uri = /identifierUris: \['([^']+)'\]/.exec(api)?.[1];
+    const manifest = JSON.parse(await read('teams-app/manifest.json'));
+    expect(
+      uri
+        ?.replace('${tabDomain}', '${{COURIER_TAB_DOMAIN}}')
+        .replace('${appId}', '${{COURIER_API_CLIENT_ID}}'),
+    ).toBe(manifest.webApplicationInfo.resource);
+    // The tab domain the URI uses is the static site's, which also serves the tab.
+    const main = await read('infra/main.bicep');
+    expect(
+      moduleParams(await read('infra/app/entra.bicep'), 'apiApplication').get('tabDomain'),
+    ).toBe('tabDomain');
+    expect(moduleParams(main, 'entra').get('tabDomain')).toBe('tabDomain');
+    expect(declaration(main, 'var', 'tabDomain')).toMatch(/= tab\.outputs\.defaultHostname/);
+    expect(main).toMatch(/output COURIER_TAB_SITE_URL string = 'https:\/\/\$\{tabDomain\}\/'/);
+    // The bot's deep link opens the manifest's "requests" tab of the package id the Bicep fixed.
+    expect(declaration(main, 'var', 'tabDeepLink')).toContain('/l/entity/${teamsAppId}/requests');
+    expect(manifest.staticTabs.map((tab: { entityId: string }) => tab.entityId)).toContain(
+      'requests',
+    );
+  });
+});
+
 describe('azure.yaml', () => {
   it('deploys the package npm run package:functions builds, to the app tagged for it', async () => {
     const yaml = await read('azure.yaml');

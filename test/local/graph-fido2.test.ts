@@ -388,10 +388,13 @@ describe('each refusal cause', () => {
       },
     });
     expectRefused(await post(MAJA, registrationBody(blocked)), 'aaguidNotAllowed');
-    // The other model is fine under that block list (attested through the same software root).
+    // The other model passes that block list, but it is not in the tenant's FIDO metadata: with
+    // attestation enforced it is untrusted, though its chain leads to the same software root.
+    expectRefused(await post(MAJA, registrationBody(credential)), 'attestationNotTrusted');
+    tenant.controls.editPolicy({ isAttestationEnforced: false });
     const allowed = await post(MAJA, registrationBody(credential));
     expect(allowed.status, allowed.text).toBe(201);
-    expect(allowed.json.model).toBeNull();
+    expect(allowed.json).toMatchObject({ model: null, attestationLevel: 'notAttested' });
   });
 
   it('attestationNotTrusted: full attestation from a CA that is not a trusted root, and self attestation', async () => {

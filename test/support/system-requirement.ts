@@ -39,6 +39,18 @@ export const OPENSSL: SystemRequirement = {
   probe: ['sh', '-c', 'command -v openssl >/dev/null'],
 };
 
+export const TMUX: SystemRequirement = {
+  what: 'tmux (the pseudo-terminal the station CLI tests type into)',
+  aptPackages: ['tmux'],
+  probe: ['sh', '-c', 'command -v tmux >/dev/null'],
+};
+
+export const POPPLER: SystemRequirement = {
+  what: "poppler's pdftotext and pdftoppm (reading and rendering the packing slips)",
+  aptPackages: ['poppler-utils'],
+  probe: ['sh', '-c', 'command -v pdftotext >/dev/null && command -v pdftoppm >/dev/null'],
+};
+
 /** True when the test must fail (CI) rather than skip (a developer machine). */
 export const strictRequirements = process.env.CI === 'true';
 

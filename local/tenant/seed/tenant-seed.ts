@@ -178,10 +178,17 @@ export const tenantSeedSchema = z.strictObject({
     .default([]),
   teamsAppInstallations: z.array(z.strictObject({ user: upn, teamsApp: guid })).default([]),
   fido2Policy: fido2PolicySchema,
-  /** Attestation roots the policy trusts when attestation is enforced (Entra uses FIDO MDS). */
+  /**
+   * The authenticators of the tenant's FIDO Metadata Service (MDS3) blob, as Entra uses it: each
+   * root is listed for these AAGUIDs, and only listed AAGUIDs can pass enforced attestation.
+   */
   attestationRoots: z
     .array(
-      z.strictObject({ name: z.string().min(1), pem: z.string().includes('BEGIN CERTIFICATE') }),
+      z.strictObject({
+        name: z.string().min(1),
+        pem: z.string().includes('BEGIN CERTIFICATE'),
+        aaguids: z.array(guid).default([]),
+      }),
     )
     .default([]),
 });

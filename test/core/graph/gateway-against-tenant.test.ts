@@ -13,7 +13,11 @@ import { tenantGateway } from '../../support/tenant-gateway.ts';
 import { attemptDisplayName } from '../../../core/graph/registered-method-match.ts';
 import type { FaultSettings } from '../../../local/tenant/controls/fault-plan.ts';
 import { methodIdForms } from '../../../local/tenant/graph/method-id.ts';
-import { issueAttestationIdentity } from '../../../station/virtual-key/attestation-authority.ts';
+import {
+  issueAttestationIdentity,
+  VIRTUAL_ATTESTATION_ROOT_PEM,
+} from '../../../station/virtual-key/attestation-authority.ts';
+import { FidoMetadata } from '../../../core/graph/fido-metadata.ts';
 import { VIRTUAL_KEY_AAGUID } from '../../../station/virtual-key/virtual-key.ts';
 import {
   makeCredentialFromOptions,
@@ -164,8 +168,14 @@ describe.each(methodIdForms)('the gateway against a local tenant with %s method 
       'lea.schmidt@fabrikam.example',
       'Lea · S/N 31337042',
     );
-    const preflight = await client.preflight(user.id, VIRTUAL_KEY_AAGUID);
-    expect(preflight).toMatchObject({ allowed: true, attestationEnforced: true });
+    const preflight = await withMetadata(tenant).preflight(user.id, VIRTUAL_KEY_AAGUID, {
+      attestationRootPem: VIRTUAL_ATTESTATION_ROOT_PEM,
+    });
+    expect(preflight).toMatchObject({
+      allowed: true,
+      attestationEnforced: true,
+      metadata: 'listed',
+    });
     const registered = await client.registerFido2Method(user.id, registration, {
       aaguid: VIRTUAL_KEY_AAGUID,
     });
@@ -310,6 +320,17 @@ describe.each(methodIdForms)('the gateway against a local tenant with %s method 
   });
 });
 
+/** A gateway whose preflight reads the tenant's MDS3 BLOB, verified against its metadata root. */
+function withMetadata(target: LocalTenant): GraphGateway {
+  return tenantGateway(target, {
+    metadata: new FidoMetadata({
+      url: target.metadata.url,
+      rootsPem: [target.metadata.rootPem],
+      caPem: target.caPem,
+    }),
+  });
+}
+
 describe('the gateway against tenants that refuse more', () => {
   async function customTenant(change: (seed: Awaited<ReturnType<typeof loadTenantSeed>>) => void) {
     const seed = await loadTenantSeed();
@@ -350,16 +371,23 @@ describe('the gateway against tenants that refuse more', () => {
     }
   });
 
-  it('names an attestation the tenant does not trust', async () => {
+  it('names an attestation the tenant does not trust: the metadata lists another root for the key', async () => {
     const stranger = await issueAttestationIdentity(new Uint8Array(16), 'another vendor');
     const { custom, client } = await customTenant((seed) => {
-      seed.attestationRoots = [{ name: 'Another vendor', pem: stranger.rootPem }];
+      seed.attestationRoots = [
+        { name: 'Another vendor', pem: stranger.rootPem, aaguids: [VIRTUAL_KEY_AAGUID] },
+      ];
     });
     try {
       const { user, registration } = await registerWithSoftwareKey(
         client,
         'daniel.osei@fabrikam.example',
       );
+      const checked = await withMetadata(custom).preflight(user.id, VIRTUAL_KEY_AAGUID, {
+        attestationRootPem: VIRTUAL_ATTESTATION_ROOT_PEM,
+      });
+      expect(checked.metadata).toBe('listed');
+      expect(checked.problems.map((p) => p.code)).toEqual(['ATTESTATION_NOT_TRUSTED']);
       const error = await failure(
         client.registerFido2Method(user.id, registration, { aaguid: VIRTUAL_KEY_AAGUID }),
       );
@@ -371,6 +399,47 @@ describe('the gateway against tenants that refuse more', () => {
       await custom.close();
     }
   });
+
+  it.each([
+    ['on', true],
+    ['off', false],
+  ])(
+    'trusts attestation by the MDS3 metadata with enforcement %s: a key not in it is refused only when enforced',
+    async (_label, enforced) => {
+      const { custom, client } = await customTenant((seed) => {
+        // The software key's root is known, but the metadata lists no authenticator for it.
+        seed.attestationRoots = seed.attestationRoots.map((r) => ({ ...r, aaguids: [] }));
+        seed.fido2Policy.isAttestationEnforced = enforced;
+      });
+      try {
+        const { user, registration } = await registerWithSoftwareKey(
+          client,
+          'daniel.osei@fabrikam.example',
+        );
+        const checked = await withMetadata(custom).preflight(user.id, VIRTUAL_KEY_AAGUID);
+        if (enforced) {
+          expect(checked).toMatchObject({ allowed: false, metadata: 'not-listed' });
+          expect(checked.problems[0]!.message).toMatch(/not in the FIDO Metadata Service/);
+          const error = await failure(
+            client.registerFido2Method(user.id, registration, { aaguid: VIRTUAL_KEY_AAGUID }),
+          );
+          expect(error.code).toBe('ATTESTATION_NOT_TRUSTED');
+          expect(custom.controls.rejections().map((r) => r.cause)).toEqual([
+            'attestationNotTrusted',
+          ]);
+        } else {
+          expect(checked).toMatchObject({ allowed: true, attestationEnforced: false });
+          expect(checked.metadata).toBeUndefined();
+          const registered = await client.registerFido2Method(user.id, registration, {
+            aaguid: VIRTUAL_KEY_AAGUID,
+          });
+          expect(registered.value.attestationLevel).toBe('notAttested');
+        }
+      } finally {
+        await custom.close();
+      }
+    },
+  );
 
   it('names a missing Graph permission, and throttling that outlasts the retry budget', async () => {
     const { custom, client } = await customTenant((seed) => {

@@ -59,4 +59,22 @@ describe('Graph settings from the environment', () => {
     });
     expect(options.creationOptions).toEqual({ version: 'beta', challengeTimeoutMinutes: 1440 });
   });
+
+  it('reads the FIDO Metadata Service against real Graph, and against a local tenant only when told', () => {
+    expect(
+      graphGatewayOptionsFromEnvironment({ GRAPH_AUTH: 'managed-identity' }).metadata,
+    ).toBeDefined();
+    const local = {
+      GRAPH_AUTH: 'managed-identity',
+      GRAPH_BASE_URL: 'https://localhost:8443',
+    };
+    expect(graphGatewayOptionsFromEnvironment(local).metadata).toBeUndefined();
+    expect(
+      graphGatewayOptionsFromEnvironment({ GRAPH_AUTH: 'managed-identity', FIDO_METADATA: 'off' })
+        .metadata,
+    ).toBeUndefined();
+    expect(problems({ ...local, FIDO_METADATA_URL: 'https://localhost:8443/mds3' })).toEqual([
+      'FIDO_METADATA_URL without FIDO_METADATA_ROOT_FILE: say which root signs that BLOB.',
+    ]);
+  });
 });

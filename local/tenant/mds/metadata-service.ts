@@ -1,0 +1,129 @@
+import { X509Certificate, createPrivateKey, webcrypto } from 'node:crypto';
+import { SignJWT } from 'jose';
+// @peculiar/x509 resolves its algorithms through tsyringe, which needs the Reflect metadata API.
+import 'reflect-metadata';
+import * as x509 from '@peculiar/x509';
+import { modelForAaguid } from '../graph/aaguid-models.ts';
+import type { TenantSeed } from '../seed/tenant-seed.ts';
+
+const crypto = webcrypto as unknown as Crypto;
+const EC = { name: 'ECDSA', namedCurve: 'P-256', hash: 'SHA-256' } as const;
+const DAY = 86_400_000;
+
+/** One authenticator of the blob: an MDS3 metadataBLOBPayloadEntry, with what Entra reads. */
+export interface MetadataEntry {
+  aaguid: string;
+  description: string;
+  /** Attestation roots, PEM. */
+  rootsPem: string[];
+}
+
+/**
+ * The local tenant's FIDO Metadata Service: an MDS3 BLOB (a JWT whose header carries the x5c
+ * chain of its signer, signed by a local "metadata root" instead of GlobalSign's), listing the
+ * seed's authenticators with their attestation roots. Entra decides enforced attestation from
+ * MDS; so does the tenant (`rootsFor`), and the service's preflight reads the same blob.
+ */
+export class MetadataService {
+  readonly entries: readonly MetadataEntry[];
+  /** The metadata root that signed the BLOB's signer: what a consumer must trust. */
+  readonly rootPem: string;
+  private readonly blob: string;
+
+  private constructor(entries: MetadataEntry[], rootPem: string, blob: string) {
+    this.entries = entries;
+    this.rootPem = rootPem;
+    this.blob = blob;
+  }
+
+  static async create(seed: TenantSeed, now: Date): Promise<MetadataService> {
+    const entries = seed.attestationRoots.flatMap((root) =>
+      root.aaguids.map((aaguid) => ({
+        aaguid: aaguid.toLowerCase(),
+        description: modelForAaguid(aaguid) ?? root.name,
+        rootsPem: [root.pem],
+      })),
+    );
+    const rootKeys = await crypto.subtle.generateKey(EC, true, ['sign', 'verify']);
+    const signerKeys = await crypto.subtle.generateKey(EC, true, ['sign', 'verify']);
+    const notBefore = new Date(now.getTime() - DAY);
+    const notAfter = new Date(now.getTime() + 365 * DAY);
+    const rootName = `CN=Local FIDO Metadata Root ${seed.tenant.id}, O=Passkey Courier local tenant`;
+    const root = await x509.X509CertificateGenerator.createSelfSigned(
+      {
+        serialNumber: '01',
+        name: rootName,
+        notBefore,
+        notAfter,
+        signingAlgorithm: EC,
+        keys: rootKeys,
+        extensions: [new x509.BasicConstraintsExtension(true, 1, true)],
+      },
+      crypto,
+    );
+    const signer = await x509.X509CertificateGenerator.create(
+      {
+        serialNumber: '02',
+        subject: 'CN=Local FIDO Metadata BLOB Signer, O=Passkey Courier local tenant',
+        issuer: root.subject,
+        notBefore,
+        notAfter,
+        signingAlgorithm: EC,
+        publicKey: signerKeys.publicKey,
+        signingKey: rootKeys.privateKey,
+        extensions: [new x509.BasicConstraintsExtension(false, undefined, true)],
+      },
+      crypto,
+    );
+    const der = (c: x509.X509Certificate) => Buffer.from(c.rawData).toString('base64');
+    const nextUpdate = new Date(now.getTime() + 30 * DAY).toISOString().slice(0, 10);
+    const blob = await new SignJWT({
+      legalHeader: 'Local test metadata of the Passkey Courier tenant; not the FIDO Alliance.',
+      no: 1,
+      nextUpdate,
+      entries: entries.map((entry) => ({
+        aaguid: entry.aaguid,
+        metadataStatement: {
+          legalHeader: 'Local test metadata.',
+          aaguid: entry.aaguid,
+          description: entry.description,
+          authenticatorVersion: 1,
+          protocolFamily: 'fido2',
+          schema: 3,
+          upv: [{ major: 1, minor: 1 }],
+          authenticationAlgorithms: ['secp256r1_ecdsa_sha256_raw'],
+          publicKeyAlgAndEncodings: ['cose'],
+          attestationTypes: ['basic_full'],
+          userVerificationDetails: [[{ userVerificationMethod: 'passcode_external' }]],
+          keyProtection: ['hardware', 'secure_element'],
+          matcherProtection: ['on_chip'],
+          attachmentHint: ['external', 'wired'],
+          tcDisplay: [],
+          attestationRootCertificates: entry.rootsPem.map((pem) =>
+            Buffer.from(new X509Certificate(pem).raw).toString('base64'),
+          ),
+        },
+        statusReports: [{ status: 'FIDO_CERTIFIED_L1', effectiveDate: '2024-01-01' }],
+        timeOfLastStatusChange: '2024-01-01',
+      })),
+    })
+      .setProtectedHeader({ alg: 'ES256', typ: 'JWT', x5c: [der(signer), der(root)] })
+      .sign(await exportPrivate(signerKeys.privateKey));
+    return new MetadataService(entries, root.toString('pem'), blob);
+  }
+
+  /** The BLOB as the MDS endpoint serves it: the compact JWT. */
+  blobJwt(): string {
+    return this.blob;
+  }
+
+  /** The attestation roots the metadata lists for an AAGUID (none: the key is not in MDS). */
+  rootsFor(aaguid: string): readonly string[] {
+    return this.entries.find((e) => e.aaguid === aaguid.toLowerCase())?.rootsPem ?? [];
+  }
+}
+
+async function exportPrivate(key: CryptoKey) {
+  const pkcs8 = Buffer.from(await crypto.subtle.exportKey('pkcs8', key));
+  return createPrivateKey({ key: pkcs8, format: 'der', type: 'pkcs8' });
+}
