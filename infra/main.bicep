@@ -220,7 +220,7 @@ module functions 'app/functions.bicep' = {
     deploymentContainerName: deploymentContainerName
     applicationInsightsName: appInsights.outputs.name
     durableBackend: durableBackend
-    durableTaskSchedulerEndpoint: durableBackend == 'DurableTaskScheduler' ? durable!.outputs.endpoint : ''
+    durableTaskSchedulerEndpoint: durableBackend == 'DurableTaskScheduler' ? durable.outputs.endpoint : ''
     taskHubName: taskHubName
     pinKeyVaultUrl: pinKey.outputs.vaultUri
     pinKeyName: pinKeyName
