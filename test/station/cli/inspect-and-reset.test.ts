@@ -1,6 +1,5 @@
 import { spawn } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -9,19 +8,35 @@ import { openKey } from '../../../station/provision/key-slot.ts';
 import { udpSlot } from '../../../station/provision/key-slots.ts';
 import { serveVirtualKeyOverUdp, type UdpServer } from '../../../station/virtual-key/udp-server.ts';
 import { VirtualKey } from '../../../station/virtual-key/virtual-key.ts';
+import { VIRTUAL_ATTESTATION_ROOT_PEM } from '../../../station/virtual-key/attestation-authority.ts';
+import { silentPrompts } from '../../../station/provision/key-prompts.ts';
+import { provisionJob } from '../../../station/provision/provision-job.ts';
+import { startTestStack, type TestStack } from '../../functions/support/courier-stack.ts';
+import {
+  cacheSignIn,
+  queueJobs,
+  stationClient,
+  stationEnvironment,
+} from '../support/station-harness.ts';
 
 const ROOT = join(import.meta.dirname, '../../..');
 let home: string;
 let key: VirtualKey;
 let server: UdpServer;
 
+let stack: TestStack;
+let env: Record<string, string>;
+
 beforeAll(async () => {
-  home = await mkdtemp(join(tmpdir(), 'station-inspect-'));
+  stack = await startTestStack();
+  ({ home, env } = await stationEnvironment(stack, 'station-inspect-'));
+  await cacheSignIn(stack, home, 'operator');
   key = await VirtualKey.create({ serial: 42000042 });
   server = await serveVirtualKeyOverUdp(key, { port: 0 });
-});
+}, 60_000);
 afterAll(async () => {
   await server?.close();
+  await stack?.stop();
   if (home) await rm(home, { recursive: true, force: true });
 });
 
@@ -32,7 +47,7 @@ function station(
 ) {
   const child = spawn(process.execPath, [join(ROOT, 'bin/station.js'), ...args], {
     cwd: ROOT,
-    env: { ...process.env, STATION_HOME: home },
+    env: { ...process.env, ...env },
     stdio: 'pipe',
   });
   const lines: string[] = [];
@@ -98,4 +113,30 @@ describe('station inspect and station reset, on a software key over UDP', () => 
     );
     expect(key.info().options.clientPin).toBe(false);
   }, 60_000);
+
+  it('refuses to reset a key that belongs to a live request, unless IT forces it (both audited)', async () => {
+    const [jobId] = await queueJobs(stack, 'reset-live', ['hana.suzuki@fabrikam.example']);
+    const client = stationClient(stack);
+    const claim = (await client.claim(jobId!, 'mailroom-r'))!;
+    const open = await openKey(udpSlot({ port: server.port, localPort: 0 }));
+    await provisionJob({
+      key: open,
+      job: claim.job,
+      leaseId: claim.lease.leaseId,
+      service: client,
+      prompts: silentPrompts,
+      attestationRoots: [VIRTUAL_ATTESTATION_ROOT_PEM],
+    });
+    await open.close();
+    client.close();
+    const address = `127.0.0.1:${server.port}`;
+    const refused = await station(['reset', '--udp', address, '--udp-local-port', '0', '--yes']);
+    expect(refused.code).toBe(4);
+    expect(refused.stderr).toMatch(/Key 42000042 belongs to request .*: do not reset it/);
+    expect(key.info().options.clientPin).toBe(true);
+    const audit = await stack.as('admin').get(`manage/audit?requestId=${claim.job.requestId}`);
+    expect(audit.json<{ records: { event: string }[] }>().records.map((r) => r.event)).toContain(
+      'key-reset-refused',
+    );
+  }, 90_000);
 });
