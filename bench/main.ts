@@ -1,6 +1,7 @@
 import { parseArgs } from 'node:util';
 import { runCtapBench } from './ctap-bench.ts';
 import { runGraphBench } from './graph-bench.ts';
+import { runStationBench } from './station-bench.ts';
 import { runWorkflowBench } from './workflow-bench.ts';
 
 /**
@@ -8,6 +9,7 @@ import { runWorkflowBench } from './workflow-bench.ts';
  *   npm run bench -- ctap [--runs N]
  *   npm run bench -- graph [--users N] [--rate R]
  *   npm run bench -- workflow [--requests N] [--concurrency C]
+ *   npm run bench -- station [--rounds N]
  */
 const { positionals, values } = parseArgs({
   allowPositionals: true,
@@ -17,6 +19,7 @@ const { positionals, values } = parseArgs({
     rate: { type: 'string', default: '20' },
     requests: { type: 'string', default: '1000' },
     concurrency: { type: 'string', default: '32' },
+    rounds: { type: 'string', default: '3' },
   },
 });
 const runs = Number(values.runs);
@@ -24,10 +27,12 @@ const users = Number(values.users);
 const rate = Number(values.rate);
 const requests = Number(values.requests);
 const concurrency = Number(values.concurrency);
+const rounds = Number(values.rounds);
 const SUITES: Record<string, () => Promise<void>> = {
   ctap: () => runCtapBench(runs),
   graph: () => runGraphBench({ users, rate }),
   workflow: () => runWorkflowBench({ requests, concurrency }),
+  station: () => runStationBench(rounds),
 };
 const requested = positionals.length > 0 ? positionals : Object.keys(SUITES);
 const unknown = requested.filter((name) => !(name in SUITES));
@@ -40,11 +45,13 @@ const badNumbers =
   !Number.isInteger(requests) ||
   requests < 1 ||
   !Number.isInteger(concurrency) ||
-  concurrency < 1;
+  concurrency < 1 ||
+  !Number.isInteger(rounds) ||
+  rounds < 1;
 if (unknown.length > 0 || badNumbers) {
   console.error(
     `bench: ${unknown.length > 0 ? `unknown suite ${unknown.join(', ')}; ` : ''}` +
-      `usage: npm run bench -- [${Object.keys(SUITES).join('|')}] [--runs N≥20] [--users N] [--rate R] [--requests N] [--concurrency C]`,
+      `usage: npm run bench -- [${Object.keys(SUITES).join('|')}] [--runs N≥20] [--users N] [--rate R] [--requests N] [--concurrency C] [--rounds N]`,
   );
   process.exit(2);
 }

@@ -20,6 +20,7 @@ import { RegistrationAttempts } from './store/registration-attempts.ts';
 import { OpenRequestClaims } from './store/open-request-claims.ts';
 import { RequestIndex } from './store/request-index.ts';
 import { SignInChecks } from './store/sign-in-checks.ts';
+import { IssuedOptions } from './store/issued-options.ts';
 
 /** Everything the app's functions use, built once per process from the app settings. */
 export interface CourierServices {
@@ -36,6 +37,8 @@ export interface CourierServices {
   attempts: RegistrationAttempts;
   /** The station's sign-in check, kept in the attempts' table. */
   signInChecks: SignInChecks;
+  /** Creation options issued to stations, which submitted registrations are verified against. */
+  issuedOptions: IssuedOptions;
   tokens: TokenValidator;
   /** Opens (creating if missing) another table in the app's storage, e.g. the bot's. */
   openTable(tableName: string): ReturnType<typeof openTable>;
@@ -113,6 +116,7 @@ export async function buildServices(env: NodeJS.ProcessEnv): Promise<CourierServ
     outbox: new NotificationOutbox(outbox),
     attempts: new RegistrationAttempts(attempts),
     signInChecks: new SignInChecks(attempts),
+    issuedOptions: new IssuedOptions(attempts),
     tokens,
     openTable: table,
   };

@@ -17,7 +17,10 @@ import type { JobRecord } from '../store/job-record.ts';
 import { toStationJob } from '../store/station-job-view.ts';
 import { recordStationClaim } from '../store/station-claim-stage.ts';
 import { RequestEvent } from '../workflow/request-events.ts';
+import { decodeCreationOptions } from '../../core/graph/decode-creation-options.ts';
+import { creationOptionsSchema } from '../../core/graph/schemas/creation-options-schema.ts';
 import { ApiError } from './api-error.ts';
+import { verifySubmittedAttestation } from './verify-submitted-attestation.ts';
 import { recordNotApplied } from './record-not-applied.ts';
 import { rememberForSignInCheck } from './remember-for-sign-in-check.ts';
 import {
@@ -199,6 +202,7 @@ async function creationOptions(call: ApiCall): Promise<HttpResponseInit> {
   }
   const prefetched = job.prefetchedOptions;
   if (prefetched && Date.parse(prefetched.expiresAt) - Date.now() > OPTIONS_MARGIN_MS) {
+    await recordIssued(services, job.jobId, prefetched.options, prefetched.expiresAt);
     return json(200, { options: prefetched.options, expiresAt: prefetched.expiresAt });
   }
   // Expired (or never fetched): fetch anew, and drop stale pre-fetched options.
@@ -209,10 +213,28 @@ async function creationOptions(call: ApiCall): Promise<HttpResponseInit> {
     graphRequestId: fetched.requestId,
     expiresAt: fetched.value.challengeTimeoutDateTime,
   });
+  const expiresAt = new Date(fetched.value.challengeTimeoutDateTime).toISOString();
+  await recordIssued(services, job.jobId, fetched.raw, expiresAt);
   return json(200, {
     options: fetched.raw,
-    expiresAt: new Date(fetched.value.challengeTimeoutDateTime).toISOString(),
+    expiresAt,
     ...(fetched.requestId ? { graphRequestId: fetched.requestId } : {}),
+  });
+}
+
+/** Keeps what a station was handed, so its registration is verified against exactly that. */
+async function recordIssued(
+  services: ApiCall['services'],
+  jobId: string,
+  raw: unknown,
+  expiresAt: string,
+): Promise<void> {
+  const decoded = decodeCreationOptions(creationOptionsSchema.parse(raw));
+  await services.issuedOptions.record({
+    jobId,
+    challenge: decoded.challenge,
+    rpId: decoded.rp.id,
+    expiresAt,
   });
 }
 
@@ -235,7 +257,11 @@ async function result(call: ApiCall): Promise<HttpResponseInit> {
         `Job ${job.jobId} is ${job.state}; it takes no new registration.`,
       );
     }
-    const aaguid = submission.aaguid.toLowerCase();
+    // The AAGUID and credential id come from the verified attestation, not from the station.
+    const attested = await verifySubmittedAttestation(job.jobId, submission, (challenge) =>
+      services.issuedOptions.find(job.jobId, challenge),
+    );
+    const aaguid = attested.aaguid;
     if (!job.keyClass.allowedAaguids.includes(aaguid)) {
       throw new ApiError(
         422,

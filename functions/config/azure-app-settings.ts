@@ -53,4 +53,7 @@ export const SETTINGS_LEFT_UNSET_IN_AZURE: Readonly<Record<string, string>> = {
   GRAPH_AUTHORITY_HOST: 'local tenant only',
   GRAPH_BASE_URL: 'the default, https://graph.microsoft.com',
   GRAPH_CA_FILE: 'local tenant only',
+  FIDO_METADATA: 'on by default against the real Graph: the preflight checks keys with FIDO MDS3',
+  FIDO_METADATA_URL: "the FIDO Alliance's MDS3 BLOB by default",
+  FIDO_METADATA_ROOT_FILE: "the BLOB's root (GlobalSign Root CA - R3) is built in",
 };

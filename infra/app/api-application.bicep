@@ -10,8 +10,8 @@ param displayName string
 param appId string
 param tabDomain string
 param stationAppId string
-@description('Ids of the app roles and the scope, fixed in entra.bicep.')
-param ids { stationOperatorRoleId: string, courierAdminRoleId: string, accessAsUserScopeId: string }
+@description('Ids of the app roles and the scope, fixed in entra.bicep: stationOperatorRoleId, courierAdminRoleId, accessAsUserScopeId.')
+param ids object
 
 var stationOperatorRoleId = ids.stationOperatorRoleId
 var courierAdminRoleId = ids.courierAdminRoleId

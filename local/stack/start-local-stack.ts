@@ -77,6 +77,13 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
         id: user.id,
         displayName: user.displayName ?? name,
       })),
+      signIn: {
+        tenantUrl: tenant.url,
+        tenantId: tenant.tenantId,
+        caPem: tenant.caPem,
+        clientId: tenant.applications['teams-web']!.clientId,
+        scope: `api://${tenant.applications.functions!.clientId}/access_as_user`,
+      },
     });
     azurite = await startAzurite({
       https: { certFile: tls.certificateFile, keyFile: tls.privateKeyFile, caPem: tls.caPem },

@@ -33,5 +33,15 @@ export async function buildPageAssets(): Promise<PageAssets> {
     type: 'text/javascript; charset=utf-8',
     body: await bundle(here('./page/teams-page.ts')),
   });
+  const tab = (path: string) =>
+    fileURLToPath(new URL(`../../teams-app/tab/${path}`, import.meta.url));
+  assets.set('/tab/', {
+    type: 'text/html; charset=utf-8',
+    body: await readFile(tab('index.html'), 'utf8'),
+  });
+  assets.set('/tab/tab.js', {
+    type: 'text/javascript; charset=utf-8',
+    body: await bundle(tab('tab.ts')),
+  });
   return assets;
 }

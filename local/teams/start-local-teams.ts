@@ -3,6 +3,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createServer, request as httpsRequest } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { buildPageAssets, type PageAssets } from './page-assets.ts';
+import { PersonaSignIn, type PersonaSignInSettings } from './persona-sign-in.ts';
 import { TeamsChats } from './teams-chats.ts';
 
 /** Someone the page can act as: a persona of the local tenant. */
@@ -18,7 +19,12 @@ export interface LocalTeamsOptions {
   port?: number;
   tenantId: string;
   personas: LocalTeamsPersona[];
+  /** How the stand-in signs personas in for the tab (Teams' SSO): auth code + PKCE. */
+  signIn?: PersonaSignInSettings;
 }
+
+/** The API routes the tab calls, forwarded to the functions app (one origin for the tab). */
+const API_FOR_TAB = /^\/api\/(requests|approvals|station\/queue)(\/|$)/;
 
 export interface LocalTeams {
   url: string;
@@ -60,6 +66,7 @@ const BOT = { id: '28:passkey-courier-local', name: 'Passkey Courier' };
 export async function startLocalTeams(options: LocalTeamsOptions): Promise<LocalTeams> {
   const chats = new TeamsChats();
   let botEndpoint: string | undefined;
+  const signIn = options.signIn ? new PersonaSignIn(options.signIn) : undefined;
   let assets: Promise<PageAssets> | undefined;
   const installed = new Set<string>();
   const server = createServer(
@@ -176,6 +183,42 @@ export async function startLocalTeams(options: LocalTeamsOptions): Promise<Local
     };
   };
 
+  /** Passes a tab's API call (with its bearer token) to the functions app, and the answer back. */
+  async function forward(request: IncomingMessage, response: ServerResponse): Promise<void> {
+    if (!botEndpoint) throw new Error('The functions app is not connected yet.');
+    const parts: Buffer[] = [];
+    for await (const part of request) parts.push(part as Buffer);
+    const target = new URL(request.url ?? '/', new URL(botEndpoint).origin);
+    await new Promise<void>((done, fail) => {
+      const outgoing = httpsRequest(
+        target,
+        {
+          method: request.method ?? 'GET',
+          ca: options.tls.caPem,
+          headers: {
+            ...(request.headers.authorization
+              ? { authorization: request.headers.authorization }
+              : {}),
+            ...(request.headers['content-type']
+              ? { 'content-type': request.headers['content-type'] }
+              : {}),
+          },
+        },
+        (answer) => {
+          response.writeHead(answer.statusCode ?? 502, {
+            'content-type': answer.headers['content-type'] ?? 'application/json',
+            'cache-control': 'no-store',
+          });
+          answer.pipe(response);
+          answer.on('end', () => done());
+          answer.on('error', fail);
+        },
+      );
+      outgoing.on('error', fail);
+      outgoing.end(Buffer.concat(parts));
+    });
+  }
+
   async function handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
     const path = new URL(request.url ?? '/', url).pathname;
     const method = request.method ?? 'GET';
@@ -240,6 +283,19 @@ export async function startLocalTeams(options: LocalTeamsOptions): Promise<Local
         );
       }
       return send(response, 204, undefined);
+    }
+    if (path === '/tab/token' && method === 'GET' && signIn) {
+      requireSameOrigin(request, url);
+      const name = new URL(request.url ?? '/', url).searchParams.get('persona') ?? '';
+      persona(name);
+      return send(response, 200, { accessToken: await signIn.token(name) });
+    }
+    if (path === '/tab/config.json') {
+      return send(response, 200, { apiBase: '', localPersonas: Boolean(signIn) });
+    }
+    if (API_FOR_TAB.test(path)) {
+      requireSameOrigin(request, url);
+      return forward(request, response);
     }
     assets ??= buildPageAssets();
     const files = await assets;

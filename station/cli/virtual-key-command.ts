@@ -23,6 +23,8 @@ Options:
   --seed TEXT           Deterministic mode: keys and randomness derive from TEXT (tests only)
   --presence MODE       immediate (default) | never | on-demand | delay:MS
   --latency MS          Simulated processing time per CTAP2 command (default 0)
+  --make-credential-latency MS
+                        Extra time makeCredential takes (a YubiKey: about 300)
   --attestation-root    Print the attestation root certificate (PEM) and exit
   -h, --help            Show this help
 
@@ -48,6 +50,7 @@ export async function runVirtualKeyCommand(argv: string[]): Promise<number> {
         seed: { type: 'string' },
         presence: { type: 'string', default: 'immediate' },
         latency: { type: 'string', default: '0' },
+        'make-credential-latency': { type: 'string', default: '0' },
         'attestation-root': { type: 'boolean', default: false },
         help: { type: 'boolean', short: 'h', default: false },
       },
@@ -73,6 +76,11 @@ export async function runVirtualKeyCommand(argv: string[]): Promise<number> {
   if (serial !== undefined && (!Number.isInteger(serial) || serial < 0 || serial > 0xffffffff)) {
     problems.push(`--serial must be a whole number up to 4294967295, got "${values.serial}".`);
   }
+  const makeCredentialLatency = Number(values['make-credential-latency']);
+  if (!Number.isInteger(makeCredentialLatency) || makeCredentialLatency < 0)
+    problems.push(
+      `--make-credential-latency must be milliseconds (0 or more), got "${values['make-credential-latency']}".`,
+    );
   const model = KEY_MODEL_NAMES.find((name) => name === values.model);
   if (!model)
     problems.push(`--model must be one of ${KEY_MODEL_NAMES.join(', ')}, got "${values.model}".`);
@@ -101,6 +109,7 @@ export async function runVirtualKeyCommand(argv: string[]): Promise<number> {
       ...(values.seed === undefined ? {} : { seed: values.seed }),
       userPresence: presence!,
       latencyMs: latency,
+      makeCredentialLatencyMs: makeCredentialLatency,
       onInternalError: (error) =>
         console.error(`software key fault: ${(error as Error).stack ?? String(error)}`),
     });

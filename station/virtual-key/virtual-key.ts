@@ -3,6 +3,7 @@ import { parseAaguid, formatAaguid } from '../../core/webauthn/aaguid.ts';
 import type { AuthenticatorInfo } from '../ctap/authenticator-info.ts';
 import { CtapHidCapability } from '../ctap/ctaphid-constants.ts';
 import { CtapStatus } from '../ctap/ctap-status.ts';
+import { Ctap2Command } from '../ctap/ctap2-command.ts';
 import {
   YUBIKEY_READ_CONFIG,
   YubiKeyInfoTag,
@@ -40,6 +41,8 @@ export interface VirtualKeyOptions {
   userPresenceTimeoutMs?: number;
   /** Simulated processing time of each CTAP2 command. */
   latencyMs?: number;
+  /** Extra time makeCredential takes (key generation and attestation; a YubiKey: ~300 ms). */
+  makeCredentialLatencyMs?: number;
   /** Persist the key's state here; without it the key starts factory-fresh and forgets on exit. */
   statePath?: string;
   resetWindowMs?: number;
@@ -132,7 +135,12 @@ export class VirtualKey extends EventEmitter<VirtualKeyEvents> implements InMemo
     this.endpoint = new CtapHidEndpoint(
       {
         cbor: async (payload, ctx) => {
-          if (this.latencyMs > 0 && !(await sleep(this.latencyMs, ctx.signal)))
+          const latency =
+            this.latencyMs +
+            (payload[0] === Ctap2Command.MAKE_CREDENTIAL
+              ? (options.makeCredentialLatencyMs ?? 0)
+              : 0);
+          if (latency > 0 && !(await sleep(latency, ctx.signal)))
             return Uint8Array.of(CtapStatus.KEEPALIVE_CANCEL);
           return this.authenticator.process(payload, {
             signal: ctx.signal,

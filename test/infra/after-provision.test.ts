@@ -7,6 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { deploymentOutputsFromEnvironment } from '../../deploy/deployment-outputs.ts';
 import { stationConfigCommand } from '../../deploy/station-config-command.ts';
 import { teamsPackageSettings } from '../../deploy/teams-package-settings.ts';
+import { CONFIG_KEYS } from '../../station/cli/station-config.ts';
 import { buildManifest } from '../../teams-app/package-teams-app.ts';
 
 const run = promisify(execFile);
@@ -42,10 +43,22 @@ describe('after provisioning', () => {
     );
   });
 
-  it('gives the station the tenant, its client, the API and the scope', () => {
+  it('gives the station the service, the tenant, its client and the scope', () => {
     expect(stationConfigCommand(deploymentOutputsFromEnvironment(OUTPUTS))).toBe(
-      `npx station config --tenant-id ${OUTPUTS.AZURE_TENANT_ID} --client-id ${OUTPUTS.COURIER_STATION_CLIENT_ID} --api-url ${OUTPUTS.COURIER_API_URL} --scope ${OUTPUTS.COURIER_API_SCOPE}`,
+      [
+        `npx station config set serviceUrl https://${OUTPUTS.COURIER_FUNCTIONS_DOMAIN}`,
+        `npx station config set tenantId ${OUTPUTS.AZURE_TENANT_ID}`,
+        `npx station config set clientId ${OUTPUTS.COURIER_STATION_CLIENT_ID}`,
+        `npx station config set apiScope ${OUTPUTS.COURIER_API_SCOPE}`,
+      ].join(' && '),
     );
+  });
+
+  it('names only settings the station has', () => {
+    const line = stationConfigCommand(deploymentOutputsFromEnvironment(OUTPUTS));
+    const keys = [...line.matchAll(/config set (\w+) /g)].map((m) => m[1]);
+    expect(keys.length).toBe(4);
+    for (const key of keys) expect(CONFIG_KEYS).toContain(key);
   });
 
   it("fills the Teams manifest so its SSO resource is the API's Application ID URI", async () => {
@@ -73,7 +86,7 @@ describe('after provisioning', () => {
       ['--import', 'tsx', 'deploy/azd-hooks/after-provision.ts'],
       { cwd: REPOSITORY, env: { PATH: process.env.PATH ?? '', ...OUTPUTS } },
     );
-    expect(stdout).toContain(`npx station config --tenant-id ${OUTPUTS.AZURE_TENANT_ID}`);
+    expect(stdout).toContain(`npx station config set tenantId ${OUTPUTS.AZURE_TENANT_ID}`);
     expect(stdout).toContain('Teams app package: dist/teams-app/passkey-courier.zip');
     const zip = await readFile(join(REPOSITORY, 'dist/teams-app/passkey-courier.zip'));
     expect(zip.subarray(0, 4).toString('hex')).toBe('504b0304');

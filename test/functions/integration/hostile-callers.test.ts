@@ -2,6 +2,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RequestView } from '../../../core/request/request-view.ts';
 import { startTestStack, type TestStack } from '../support/courier-stack.ts';
 import { eventually } from '../support/eventually.ts';
+import { claimed, TestStation } from '../support/test-station.ts';
+import { VIRTUAL_KEY_AAGUID } from '../../../station/virtual-key/virtual-key.ts';
 
 /**
  * What was seen on the running local stack when it was probed as an attacker would: concurrent
@@ -164,5 +166,46 @@ describe('callers who send what they should not', () => {
     expect(takeover.text).not.toContain(leaseId);
     // Omar still holds it.
     expect((await omar.post(`station/jobs/${jobId}/heartbeat`, { leaseId })).status).toBe(200);
+  }, 60_000);
+
+  it('reads the AAGUID and credential id from the attestation it verifies, against the options it issued', async () => {
+    const bulk = await stack.as('admin').post('manage/requests/bulk', {
+      batchId: 'hostile-attest-1',
+      requests: [{ user: 'daniel.osei@fabrikam.example' }],
+    });
+    const requestId = bulk.json<{ results: { requestId: string }[] }>().results[0]!.requestId;
+    await inState(requestId, 'AwaitingStation');
+    const operator = stack.as('operator');
+    const station = new TestStation(operator, 'mailroom-2');
+    const job = claimed(
+      await operator.post(`station/jobs/job-${requestId}/claim`, { stationId: 'mailroom-2' }),
+    );
+    // A key of another model, declared as the allowed one.
+    const lying = await station.program(job, {
+      aaguid: '2fc0579f-8113-47ea-b116-bb5a8db9202a',
+      declare: { aaguid: VIRTUAL_KEY_AAGUID },
+    });
+    expect(lying.result.status, lying.result.text).toBe(422);
+    expect(lying.result.json()).toMatchObject({ error: { code: 'DECLARED_MISMATCH' } });
+    expect(lying.result.text).toContain('2fc0579f-8113-47ea-b116-bb5a8db9202a');
+    // Another credential id than the key made.
+    const renamed = await station.program(job, {
+      attempt: 2,
+      declare: { credentialId: 'c29tZS1vdGhlci1jcmVkZW50aWFs' },
+    });
+    expect(renamed.result.status, renamed.result.text).toBe(422);
+    expect(renamed.result.json()).toMatchObject({ error: { code: 'DECLARED_MISMATCH' } });
+    // A credential made for a challenge this service never issued.
+    const replayed = await station.program(job, {
+      tamper: (options) => ({
+        ...options,
+        publicKey: { ...options.publicKey, challenge: 'bm90LWlzc3VlZC1ieS10aGUtc2VydmljZQ' },
+      }),
+    });
+    expect(replayed.result.status, replayed.result.text).toBe(422);
+    expect(replayed.result.json()).toMatchObject({ error: { code: 'OPTIONS_NOT_ISSUED' } });
+    // The same key made honestly registers.
+    const honest = await station.program(job);
+    expect(honest.result.status, honest.result.text).toBe(200);
   }, 60_000);
 });

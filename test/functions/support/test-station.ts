@@ -52,7 +52,16 @@ export class TestStation {
   /** Fetches options, programs a fresh software key with a PIN, and submits the result. */
   async program(
     job: Claimed,
-    options: { attempt?: number; serial?: number; aaguid?: string; pin?: string } = {},
+    options: {
+      attempt?: number;
+      serial?: number;
+      aaguid?: string;
+      pin?: string;
+      /** What the station declares, when it is not what the key attested (a lying station). */
+      declare?: { aaguid?: string; credentialId?: string };
+      /** Changes the options before the key sees them (a challenge nobody issued, say). */
+      tamper?: (options: GraphCreationOptions) => GraphCreationOptions;
+    } = {},
   ): Promise<{ result: CallResult; serial: number; pin: string }> {
     const fetched = await this.caller.post(`station/jobs/${job.jobId}/creation-options`, {
       leaseId: job.leaseId,
@@ -70,7 +79,10 @@ export class TestStation {
       ...(options.aaguid ? { aaguid: options.aaguid } : {}),
     });
     try {
-      const made = await makeCredentialFromOptions(key, graphOptions);
+      const made = await makeCredentialFromOptions(
+        key,
+        options.tamper ? options.tamper(graphOptions) : graphOptions,
+      );
       const pinEnvelope = sealPin(
         { pin, jobId: job.jobId, serial },
         { kid: pinKey.kid, publicKey: createPublicKey({ key: pinKey.jwk, format: 'jwk' }) },
@@ -78,11 +90,11 @@ export class TestStation {
       const result = await this.submit(job.jobId, {
         leaseId: job.leaseId,
         attempt: options.attempt ?? job.attempts + 1,
-        credentialId: encodeBase64Url(made.credentialId),
+        credentialId: options.declare?.credentialId ?? encodeBase64Url(made.credentialId),
         clientDataJSON: encodeBase64Url(new TextEncoder().encode(made.clientDataJSON)),
         attestationObject: encodeBase64Url(made.attestationObject),
         clientExtensionResults: { hmacCreateSecret: true },
-        aaguid: options.aaguid ?? VIRTUAL_KEY_AAGUID,
+        aaguid: options.declare?.aaguid ?? options.aaguid ?? VIRTUAL_KEY_AAGUID,
         serial,
         firmware: '5.7.4',
         displayName: 'YubiKey (Courier)',

@@ -53,6 +53,17 @@ describe.skipIf(missing !== undefined && !strictRequirements)(
       await maja.getByRole('button', { name: 'Send request' }).click();
       await maja.getByText(/Your request .* is on its way to/).waitFor();
 
+      // The personal tab, outside Teams: signed in as the persona (auth code + PKCE, local tenant).
+      const tab = await chrome.browser.newPage();
+      await tab.goto(`${stack.teams.tabUrl}?persona=employee`);
+      await tab.locator('section.request [aria-current="step"]').first().waitFor();
+      expect(await tab.locator('section.request').first().textContent()).toMatch(
+        /➜ (Requested|Waiting for approval)/,
+      );
+      await tab.goto(`${stack.teams.tabUrl}?persona=manager#approvals`);
+      await tab.getByText('Security key request from Maja Lind').waitFor();
+      await tab.screenshot({ path: `${SCREENSHOTS}2-tab-approvals.png`, fullPage: true });
+
       // Teams refreshes the card into Lars's own view, with the buttons (only he gets them).
       const approve = lars.getByRole('button', { name: 'Approve' });
       await approve.waitFor({ timeout: 40_000 });
@@ -74,6 +85,12 @@ describe.skipIf(missing !== undefined && !strictRequirements)(
 
       await maja.getByText(/Lars Eriksson approved your request/).waitFor({ timeout: 40_000 });
       await maja.screenshot({ path: `${SCREENSHOTS}5-requester-notified.png`, fullPage: true });
+      await tab.goto(`${stack.teams.tabUrl}?persona=employee#requests`);
+      await tab.getByText('➜ Approved, waiting for the mailroom').waitFor();
+      await tab.screenshot({ path: `${SCREENSHOTS}6-tab-my-requests.png`, fullPage: true });
+      await tab.goto(`${stack.teams.tabUrl}?persona=operator#queue`);
+      await tab.getByRole('cell', { name: /^job-/ }).first().waitFor();
+      await tab.screenshot({ path: `${SCREENSHOTS}7-tab-mailroom-queue.png`, fullPage: true });
     }, 150_000);
   },
 );

@@ -1,0 +1,73 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { startLocalStack } from '../local/stack/start-local-stack.ts';
+import { loadTenantSeed } from '../local/tenant/seed/load-tenant-seed.ts';
+import { signIn } from '../test/functions/support/courier-stack.ts';
+import { httpsCall } from '../test/local/host/support/https-call.ts';
+
+/**
+ * The station bench's other process: tenant, Azurite and the functions host, with `--jobs N`
+ * approved requests in the queue. Prints one JSON line (the app's URL, its CA, an operator's
+ * token, the job ids), then runs until its standard input closes.
+ */
+const jobs = Number(process.argv[process.argv.indexOf('--jobs') + 1] ?? '9');
+const seed = await loadTenantSeed();
+const template = seed.users.find((u) => u.userPrincipalName === 'maja.lind@fabrikam.example')!;
+const employees = Array.from({ length: jobs }, (_, i) => {
+  const n = String(i + 1).padStart(5, '0');
+  return {
+    ...template,
+    id: `00000000-0000-4000-9100-${n.padStart(12, '0')}`,
+    userPrincipalName: `station.bench.${n}@fabrikam.example`,
+    displayName: `Station Bench ${n}`,
+    mail: `station.bench.${n}@fabrikam.example`,
+    employeeId: `7${n}`,
+    fido2Methods: [],
+  };
+});
+const stateDirectory = await mkdtemp(join(tmpdir(), 'courier-bench-station-'));
+const stack = await startLocalStack({
+  stateDirectory,
+  persistent: false,
+  port: 0,
+  tenantPort: 0,
+  tenantOptions: { seed: { ...seed, users: [...seed.users, ...employees] } },
+});
+const target = { url: stack.host.url, caPem: stack.host.caPem };
+const admin = await signIn(stack, 'admin');
+const operator = await signIn(stack, 'operator');
+const ids: string[] = [];
+for (let start = 0; start < employees.length; start += 100) {
+  const batch = employees.slice(start, start + 100);
+  const answer = await httpsCall(target, 'POST', '/api/manage/requests/bulk', {
+    body: JSON.stringify({
+      batchId: `station-bench-${start}`,
+      requests: batch.map((e) => ({ user: e.userPrincipalName })),
+    }),
+    headers: { authorization: `Bearer ${admin}`, 'content-type': 'application/json' },
+  });
+  if (answer.status !== 200) throw new Error(`bulk: ${answer.status} ${answer.text}`);
+  ids.push(
+    ...answer.json<{ results: { requestId: string }[] }>().results.map((r) => `job-${r.requestId}`),
+  );
+}
+// Wait until every job is in the queue.
+for (;;) {
+  const listed = await httpsCall(target, 'GET', '/api/station/queue', {
+    headers: { authorization: `Bearer ${operator}` },
+  });
+  const queued = new Set(listed.json<{ jobs: { jobId: string }[] }>().jobs.map((j) => j.jobId));
+  if (ids.every((id) => queued.has(id))) break;
+  await new Promise((resolve) => setTimeout(resolve, 200));
+}
+process.stdout.write(
+  `${JSON.stringify({ url: stack.host.url, caPem: stack.host.caPem, token: operator, jobs: ids })}\n`,
+);
+createInterface({ input: process.stdin }).on('close', () => {
+  void stack
+    .close()
+    .then(() => rm(stateDirectory, { recursive: true, force: true }))
+    .then(() => process.exit(0));
+});
