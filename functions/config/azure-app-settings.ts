@@ -43,10 +43,6 @@ export const SETTINGS_LEFT_UNSET_IN_AZURE: Readonly<Record<string, string>> = {
   COURIER_BOT_SERVICE_URL: "the default, Teams' public-cloud service URL",
   FIDO2_OPTIONS_API: 'v1.0 by default',
   FIDO2_CHALLENGE_TIMEOUT_MINUTES: 'beta creation options only',
-  FIDO_METADATA:
-    'on by default against graph.microsoft.com: the FIDO Alliance MDS3 BLOB, under GlobalSign Root CA - R3',
-  FIDO_METADATA_URL: 'the default, https://mds3.fidoalliance.org/, is right for Azure',
-  FIDO_METADATA_ROOT_FILE: 'the default, GlobalSign Root CA - R3, signs the FIDO Alliance BLOB',
   GRAPH_TENANT_ID: 'GRAPH_AUTH=managed-identity needs no tenant',
   GRAPH_CLIENT_SECRET: 'no secrets in Azure: GRAPH_AUTH=managed-identity',
   GRAPH_CLIENT_CERTIFICATE_PATH: 'no certificates in Azure: GRAPH_AUTH=managed-identity',
