@@ -231,6 +231,7 @@ module functions 'app/functions.bicep' = {
     keyClasses: keyClasses
     teamsAppCatalogId: teamsAppCatalogId
     tabUrl: tabDeepLink
+    tabOrigin: 'https://${tabDomain}'
     extraAppSettings: extraAppSettings
   }
   // The app must not start before its identity may read the tables and its Graph permissions exist.

@@ -3,15 +3,15 @@ import type { HttpResponseInit } from '@azure/functions';
 import * as df from 'durable-functions';
 import { z } from 'zod';
 import { openPin } from '../../core/pin-envelope/pin-envelope.ts';
-import { RequestReason, RequestState, TERMINAL_STATES } from '../../core/request/request-state.ts';
+import { RequestReason, RequestState } from '../../core/request/request-state.ts';
 import { RequestAction } from '../../core/request/request-view.ts';
 import type { Principal } from '../auth/principal.ts';
 import { claimApprovalDecision, type ApprovalDecision } from '../store/approval-decision-claim.ts';
 import type { ClaimHolderState } from '../store/open-request-claims.ts';
 import { auditRefusal } from '../store/refusal-audit.ts';
 import { confirmDeliveryStep } from '../store/delivery-confirmation.ts';
+import { reportLostKey } from '../workflow/report-lost-key.ts';
 import { isFinished, type RequestSummary } from '../store/request-index.ts';
-import { LOST_KEY_ORCHESTRATION, lostKeyInstanceId } from '../workflow/lost-key-orchestration.ts';
 import { RequestEvent } from '../workflow/request-events.ts';
 import { instanceExists, startRequest } from '../workflow/start-request.ts';
 import { ApiError } from './api-error.ts';
@@ -366,22 +366,7 @@ async function reportLost(call: ApiCall): Promise<HttpResponseInit> {
   requireAction(call, summary, RequestAction.ReportLost);
   const client = df.getClient(call.context);
   const by = actorOf(call.principal);
-  if (!TERMINAL_STATES.has(summary.state)) {
-    await raise(call, summary, RequestEvent.LostKey, { by, at: new Date().toISOString() });
-  } else if (summary.methodId) {
-    const instanceId = lostKeyInstanceId(summary.requestId);
-    if (!(await instanceExists(client, instanceId))) {
-      await client.startNew(LOST_KEY_ORCHESTRATION, {
-        instanceId,
-        input: {
-          requestId: summary.requestId,
-          requester: by,
-          methodId: summary.methodId,
-          step: summary.step + 1,
-        },
-      });
-    }
-  }
+  await reportLostKey(client, summary, by);
   let replacement: string | undefined;
   if (body.replace) {
     replacement = `${summary.requestId.slice(0, 27)}-r${summary.step}`.slice(0, 64);

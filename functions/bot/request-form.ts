@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { RequestReason } from '../../core/request/request-state.ts';
+import { officeAddressLines, type OfficeFields } from '../../core/request/office-address.ts';
 import type { Strings } from './bot-strings.ts';
 
 export interface RequestFormSubmission {
@@ -38,17 +39,9 @@ export function readRequestForm(
 }
 
 /** A ship-to address from a Graph profile's office fields, one part per line. */
-export function shipToFromProfile(profile: {
-  displayName?: string | null;
-  officeLocation?: string | null;
-  streetAddress?: string | null;
-  postalCode?: string | null;
-  city?: string | null;
-  country?: string | null;
-}): string | undefined {
-  const town = [profile.postalCode, profile.city].filter(Boolean).join(' ');
-  const lines = [profile.officeLocation, profile.streetAddress, town, profile.country].filter(
-    (line): line is string => Boolean(line && line.trim()),
-  );
+export function shipToFromProfile(
+  profile: OfficeFields & { displayName?: string | null },
+): string | undefined {
+  const lines = officeAddressLines(profile);
   return lines.length > 0 ? [profile.displayName, ...lines].filter(Boolean).join('\n') : undefined;
 }

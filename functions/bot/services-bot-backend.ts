@@ -1,13 +1,12 @@
 import type { DurableClient } from 'durable-functions';
-import { TERMINAL_STATES } from '../../core/request/request-state.ts';
 import type { CourierServices } from '../courier-services.ts';
 import type { CourierLogger } from '../log/courier-logger.ts';
 import { auditRefusal } from '../store/refusal-audit.ts';
 import { confirmDeliveryStep } from '../store/delivery-confirmation.ts';
 import type { RequestSummary } from '../store/request-index.ts';
-import { LOST_KEY_ORCHESTRATION, lostKeyInstanceId } from '../workflow/lost-key-orchestration.ts';
+import { reportLostKey } from '../workflow/report-lost-key.ts';
 import { RequestEvent } from '../workflow/request-events.ts';
-import { instanceExists, startRequest } from '../workflow/start-request.ts';
+import { startRequest } from '../workflow/start-request.ts';
 import { approvalDecisionOf } from './approval-decision-of.ts';
 import type { BotBackend, BotRefusal, BotUser, DeliveryOutcome } from './bot-backend.ts';
 import type { ApprovalDecisionView } from './cards/approval-card.ts';
@@ -96,26 +95,8 @@ export class ServicesBotBackend implements BotBackend {
     });
   }
 
-  async reportLost(summary: RequestSummary, by: BotUser) {
-    if (!TERMINAL_STATES.has(summary.state)) {
-      await this.client.raiseEvent(summary.instanceId, RequestEvent.LostKey, {
-        by,
-        at: new Date().toISOString(),
-      });
-      return;
-    }
-    if (!summary.methodId) return;
-    const instanceId = lostKeyInstanceId(summary.requestId);
-    if (await instanceExists(this.client, instanceId)) return;
-    await this.client.startNew(LOST_KEY_ORCHESTRATION, {
-      instanceId,
-      input: {
-        requestId: summary.requestId,
-        requester: by,
-        methodId: summary.methodId,
-        step: summary.step + 1,
-      },
-    });
+  reportLost(summary: RequestSummary, by: BotUser): Promise<void> {
+    return reportLostKey(this.client, summary, by);
   }
 
   async confirmDelivery(

@@ -27,6 +27,8 @@ param keyClasses array
 param teamsAppCatalogId string
 @description('Where the bot\'s cards send people to reveal their PIN: the Teams deep link to the personal tab.')
 param tabUrl string
+@description('The tab\'s origin (https://<static site>): its pages call the API from there.')
+param tabOrigin string
 param extraAppSettings object
 
 resource storageAccount 'Microsoft.Storage/storageAccounts@2023-05-01' existing = {
@@ -117,6 +119,8 @@ module site 'br/public:avm/res/web/site:0.15.1' = {
       alwaysOn: false
       minTlsVersion: '1.2'
       ftpsState: 'Disabled'
+      // The tab calls the API with a bearer token (no cookies), from its own origin only.
+      cors: { allowedOrigins: [tabOrigin], supportCredentials: false }
     }
     appSettingsKeyValuePairs: union(
       hostSettings,

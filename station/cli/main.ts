@@ -7,6 +7,7 @@ import { hidSlot } from '../provision/key-slots.ts';
 import { keyName } from '../provision/provision-key.ts';
 import { StationApiError } from '../service/station-api-error.ts';
 import { listFidoDevices } from '../transport/node-hid-transport.ts';
+import { runBulk } from './bulk-command.ts';
 import { EXIT_CODES_HELP, ExitCode } from './exit-codes.ts';
 import { inspectionLines, inspectKey } from './inspect-command.ts';
 import { KeySourceError, udpSlots } from './key-sources.ts';
@@ -303,6 +304,59 @@ function program(
           return ExitCode.OK;
         } finally {
           await key.close();
+        }
+      }),
+    );
+
+  root
+    .command('bulk')
+    .description(
+      'pre-approved requests for many employees from a CSV, through the service (Courier.Admin)',
+    )
+    .requiredOption(
+      '--csv <file>',
+      'the employees: columns user (UPN or object id), shippingAddress, keyClass, note',
+    )
+    .option(
+      '--batch-id <id>',
+      'names the batch; the same id again starts nothing twice',
+      `bulk-${new Date().toISOString().slice(0, 10)}`,
+    )
+    .option(
+      '--results <file>',
+      'per-row results CSV (default: next to the input); a rerun resumes from it',
+    )
+    .option('--dry-run', 'check the CSV and show what would be sent; send nothing')
+    .action(
+      guarded(async (command) => {
+        const { terminal, config: current } = await context(command);
+        const options = command.opts<{
+          csv: string;
+          batchId: string;
+          results?: string;
+          dryRun?: boolean;
+        }>();
+        if (!/^[A-Za-z0-9-]{4,34}$/.test(options.batchId)) {
+          throw new StationConfigError(
+            'INVALID_CONFIG',
+            '--batch-id takes 4-34 letters, digits and dashes.',
+          );
+        }
+        const { client } = stationContext(current);
+        try {
+          const outcome = await runBulk(
+            client,
+            {
+              csv: options.csv,
+              batchId: options.batchId,
+              results: options.results ?? options.csv.replace(/(\.csv)?$/i, '.results.csv'),
+              dryRun: options.dryRun ?? false,
+            },
+            terminal,
+          );
+          return outcome.failed > 0 ? ExitCode.FAILED : ExitCode.OK;
+        } finally {
+          client.close();
         }
       }),
     );

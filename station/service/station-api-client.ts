@@ -204,6 +204,18 @@ export class StationApiClient {
     ) as T extends z.ZodType ? z.output<T> : unknown;
   }
 
+  /** A call whose every status the caller reads itself (the admin bulk API answers 422 with rows). */
+  async callRaw(
+    method: 'GET' | 'POST',
+    path: string,
+    body?: unknown,
+  ): Promise<{ status: number; body: unknown }> {
+    const answer = await this.send(method, path, body);
+    if ((answer.status === 401 || answer.status === 403) && answer.body === undefined)
+      this.parse(answer, undefined);
+    return { status: answer.status, body: answer.body };
+  }
+
   close(): void {
     this.agent.destroy();
   }

@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RequestView } from '../../core/request/request-view.ts';
 import { BotRefusals } from '../../functions/bot/store/bot-refusals.ts';
 import { BotState } from '../../functions/bot/store/bot-state.ts';
-import { httpsCall } from '../local/host/support/https-call.ts';
+import { postRawMessage } from './support/post-activity.ts';
 import { startTestStack, type TestStack } from '../functions/support/courier-stack.ts';
 import { eventually } from '../functions/support/eventually.ts';
 import { claimed, TestStation } from '../functions/support/test-station.ts';
@@ -29,23 +29,11 @@ function inState(requestId: string, state: RequestView['state']) {
 
 describe('refusals, each with a clear message and a record', () => {
   it('refuses an unsigned activity when the bot has an app id', async () => {
-    const answer = await httpsCall(
-      { url: stack.host.url, caPem: stack.host.caPem },
-      'POST',
-      '/api/messages',
-      {
-        body: JSON.stringify({
-          type: 'message',
-          text: 'request a key',
-          channelId: 'msteams',
-          serviceUrl: 'https://smba.trafficmanager.net/teams/',
-          from: { id: '29:x', aadObjectId: '74d50326-ba14-4319-ac27-15d63260d1ba' },
-          conversation: { id: 'a:x', conversationType: 'personal' },
-          recipient: { id: `28:${BOT_APP_ID}` },
-        }),
-        headers: { 'content-type': 'application/json' },
-      },
-    );
+    const answer = await postRawMessage(stack, {
+      text: 'request a key',
+      serviceUrl: 'https://smba.trafficmanager.net/teams/',
+      botId: `28:${BOT_APP_ID}`,
+    });
     expect(answer.status).toBe(401);
     expect(answer.json()).toMatchObject({
       error: { code: 'UNAUTHENTICATED', message: expect.stringMatching(/not signed/) },

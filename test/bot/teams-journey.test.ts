@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RequestView } from '../../core/request/request-view.ts';
 import type { AdaptiveCard } from '../../functions/bot/cards/adaptive-card.ts';
-import { httpsCall } from '../local/host/support/https-call.ts';
+import { postRawMessage } from './support/post-activity.ts';
 import { startTestStack, type TestStack } from '../functions/support/courier-stack.ts';
 import { eventually } from '../functions/support/eventually.ts';
 import { claimed } from '../functions/support/test-station.ts';
@@ -81,23 +81,11 @@ describe('Teams, end to end through the local stack (CloudAdapter on loopback)',
   }, 120_000);
 
   it('refuses activities that do not come from loopback Teams', async () => {
-    const answer = await httpsCall(
-      { url: stack.host.url, caPem: stack.host.caPem },
-      'POST',
-      '/api/messages',
-      {
-        body: JSON.stringify({
-          type: 'message',
-          text: 'hi',
-          channelId: 'msteams',
-          serviceUrl: 'https://attacker.example/',
-          from: { id: '29:x', aadObjectId: '74d50326-ba14-4319-ac27-15d63260d1ba' },
-          conversation: { id: 'a:x', conversationType: 'personal' },
-          recipient: { id: '28:bot' },
-        }),
-        headers: { 'content-type': 'application/json' },
-      },
-    );
+    const answer = await postRawMessage(stack, {
+      text: 'hi',
+      serviceUrl: 'https://attacker.example/',
+      botId: '28:bot',
+    });
     expect(answer.status).toBe(403);
     expect(answer.text).toMatch(/loopback/);
   });

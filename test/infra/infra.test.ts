@@ -3,6 +3,7 @@ import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { FUNCTIONS_PACKAGE_DIRECTORY } from '../../deploy/package-functions-app.ts';
+import { TAB_PACKAGE_DIRECTORY } from '../../deploy/package-tab.ts';
 import {
   APP_SETTINGS_READ_AT_START_UP,
   SETTINGS_LEFT_UNSET_IN_AZURE,
@@ -134,7 +135,10 @@ describe('infra/: app settings', () => {
     const missing = APP_SETTINGS_READ_AT_START_UP.filter(
       (name) => !settings.has(name) && !(name in SETTINGS_LEFT_UNSET_IN_AZURE),
     );
-    expect(missing).toEqual([]);
+    expect(
+      missing,
+      'Set each in infra/app/functions.bicep, or give the reason it stays unset in SETTINGS_LEFT_UNSET_IN_AZURE (functions/config/azure-app-settings.ts)',
+    ).toEqual([]);
     // A reason given for a setting the Bicep does set, or the app does not read, is stale.
     const stale = Object.keys(SETTINGS_LEFT_UNSET_IN_AZURE).filter(
       (name) =>
@@ -369,6 +373,21 @@ describe('azure.yaml', () => {
     expect(yaml).toMatch(/host: function\n/);
     expect(yaml).toMatch(/remoteBuild: false\n/);
     expect(yaml.match(/run: npm run package:functions\n/g)?.length).toBe(2);
+    // The tab's static site goes to the Static Web App tagged for the `tab` service.
+    expect(scripts['package:tab']).toBeDefined();
+    expect(yaml).toMatch(/\n {2}tab:\n {4}project: \.\n {4}language: js\n {4}host: staticwebapp\n/);
+    expect(yaml).toContain(`dist: ${TAB_PACKAGE_DIRECTORY}\n`);
+    expect(yaml.match(/run: npm run package:tab\n/g)?.length).toBe(2);
+    expect(declaration(await read('infra/main.bicep'), 'module', 'tab')).toContain(
+      "'azd-service-name': 'tab'",
+    );
+    // …and the API lets that origin call it.
+    expect(moduleParams(await read('infra/main.bicep'), 'functions').get('tabOrigin')).toBe(
+      "'https://${tabDomain}'",
+    );
+    expect(await read('infra/app/functions.bicep')).toMatch(
+      /cors: \{ allowedOrigins: \[tabOrigin\]/,
+    );
     expect(await read('infra/app/functions.bicep')).toContain("'azd-service-name': 'functions'");
     for (const hook of yaml.matchAll(/run: node --import tsx (\S+)\n/g)) {
       await expect(read(hook[1]!), hook[1]).resolves.toBeTruthy();

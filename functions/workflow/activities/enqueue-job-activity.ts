@@ -1,3 +1,4 @@
+import { officeAddressLines, type OfficeFields } from '../../../core/request/office-address.ts';
 import type { CourierServices } from '../../courier-services.ts';
 import { JobQueueError } from '../../store/job-queue-error.ts';
 import type { EnqueueJobInput } from '../request-activities.ts';
@@ -42,18 +43,7 @@ export async function enqueueJob(
 }
 
 /** The office address from the directory, when the request did not give one. */
-function shippingAddressOf(user: {
-  officeLocation?: string | null;
-  streetAddress?: string | null;
-  postalCode?: string | null;
-  city?: string | null;
-  country?: string | null;
-}): string | undefined {
-  const lines = [
-    user.officeLocation,
-    user.streetAddress,
-    [user.postalCode, user.city].filter(Boolean).join(' '),
-    user.country,
-  ].filter((line): line is string => typeof line === 'string' && line.trim().length > 0);
+function shippingAddressOf(user: OfficeFields): string | undefined {
+  const lines = officeAddressLines(user);
   return lines.length > 0 ? lines.join(', ') : undefined;
 }

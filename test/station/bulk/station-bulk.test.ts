@@ -1,0 +1,117 @@
+import { execFile } from 'node:child_process';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readResultsCsv } from '../../../station/bulk/bulk-rows.ts';
+import { startTestStack, type TestStack } from '../../functions/support/courier-stack.ts';
+
+const ROOT = join(import.meta.dirname, '../../..');
+let stack: TestStack;
+let home: string;
+let env: NodeJS.ProcessEnv;
+
+beforeAll(async () => {
+  stack = await startTestStack();
+  home = await mkdtemp(join(tmpdir(), 'station-bulk-'));
+  await writeFile(join(home, 'ca.pem'), stack.host.caPem);
+  env = {
+    ...process.env,
+    STATION_HOME: home,
+    STATION_SERVICE_URL: stack.host.url,
+    STATION_TENANT_ID: stack.tenant.tenantId,
+    STATION_AUTHORITY_HOST: stack.tenant.url,
+    STATION_CLIENT_ID: stack.tenant.applications.station!.clientId,
+    STATION_API_SCOPE: `api://${stack.tenant.applications.functions!.clientId}/access_as_user`,
+    STATION_CA_FILE: join(home, 'ca.pem'),
+  };
+}, 60_000);
+afterAll(async () => {
+  await stack?.stop();
+  if (home) await rm(home, { recursive: true, force: true });
+});
+
+/** The token `station login` would have cached, for the IT admin (Courier.Admin). */
+async function signedInAs(who: string) {
+  await writeFile(
+    join(home, 'token.json'),
+    JSON.stringify({
+      token: await stack.token(who),
+      expiresOn: Date.now() + 3_600_000,
+      serviceUrl: env.STATION_SERVICE_URL,
+      tenantId: env.STATION_TENANT_ID,
+      clientId: env.STATION_CLIENT_ID,
+      method: 'device-code',
+    }),
+    { mode: 0o600 },
+  );
+}
+
+async function station(
+  ...args: string[]
+): Promise<{ code: number; stdout: string; stderr: string }> {
+  try {
+    const { stdout, stderr } = await promisify(execFile)(
+      process.execPath,
+      [join(ROOT, 'bin/station.js'), ...args],
+      { env, cwd: ROOT },
+    );
+    return { code: 0, stdout, stderr };
+  } catch (error) {
+    const e = error as { code: number; stdout: string; stderr: string };
+    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
+  }
+}
+
+describe('station bulk --csv, through the service', () => {
+  it('checks, sends, reports per row without formula injection, and resumes', async () => {
+    const csv = join(home, 'new-hires.csv');
+    await writeFile(
+      csv,
+      'user,shippingAddress\nlina.haddad@fabrikam.example,"Storgatan 1, Malmö"\n=cmd|/c calc@fabrikam.example,\nfelix.wagner@fabrikam.example,\n',
+    );
+    const results = join(home, 'new-hires.results.csv');
+    await signedInAs('admin');
+
+    const dry = await station('bulk', '--csv', csv, '--batch-id', 'intake-1', '--dry-run');
+    expect(dry.code, dry.stderr).toBe(0);
+    expect(dry.stdout).toContain('3 row(s)');
+    expect(readResultsCsv(await readFile(results, 'utf8')).map((r) => r.status)).toEqual([
+      'would-start',
+      'would-start',
+      'would-start',
+    ]);
+
+    const sent = await station('bulk', '--csv', csv, '--batch-id', 'intake-1');
+    expect(sent.code).toBe(1); // one row failed
+    expect(sent.stdout).toMatch(/2 started, 1 failed/);
+    const text = await readFile(results, 'utf8');
+    expect(text).toContain(`"'=cmd|/c calc@fabrikam.example"`);
+    const rows = readResultsCsv(text);
+    expect(rows.map((r) => r.status)).toEqual(['started', 'error', 'started']);
+    expect(rows[0]!.requestId).toMatch(/^bulk-/);
+    const queue = (await stack.as('operator').get('station/queue')).json<{
+      jobs: { requestId: string }[];
+    }>();
+    expect(queue.jobs.map((j) => j.requestId)).toEqual(
+      expect.arrayContaining([rows[0]!.requestId, rows[2]!.requestId]),
+    );
+
+    const resumed = await station('--json', 'bulk', '--csv', csv, '--batch-id', 'intake-1');
+    const plan = resumed.stdout
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => JSON.parse(l) as { event: string; skipped?: number; toSend?: number });
+    expect(plan.find((e) => e.event === 'bulk-plan')).toMatchObject({ skipped: 2, toSend: 1 });
+  }, 90_000);
+
+  it('says what to do without the admin role', async () => {
+    await signedInAs('operator');
+    const csv = join(home, 'one.csv');
+    await writeFile(csv, 'user\nmaja.lind@fabrikam.example\n');
+    const refused = await station('bulk', '--csv', csv, '--results', join(home, 'one.out.csv'));
+    expect(refused.code).toBe(3);
+    expect(refused.stderr).toMatch(/Courier\.Admin|role/);
+  }, 60_000);
+});
