@@ -6,6 +6,7 @@ import { openPin } from '../../core/pin-envelope/pin-envelope.ts';
 import { RequestReason, RequestState } from '../../core/request/request-state.ts';
 import { RequestAction } from '../../core/request/request-view.ts';
 import type { Principal } from '../auth/principal.ts';
+import { claimApprovalDecision, type ApprovalDecision } from '../store/approval-decision-claim.ts';
 import type { ClaimHolderState } from '../store/open-request-claims.ts';
 import { auditRefusal } from '../store/refusal-audit.ts';
 import { confirmDeliveryStep } from '../store/delivery-confirmation.ts';
@@ -199,20 +200,17 @@ async function decide(call: ApiCall): Promise<HttpResponseInit> {
   };
   // Taken once, under the summary's ETag: a second decision (another approver, or a double
   // click) is told who decided and how, instead of a 202 that the workflow would then ignore.
-  let earlier: typeof decision | undefined;
-  await call.services.requests.applyRequesterStep(summary.requestId, (current) => {
-    earlier = current.decision;
-    if (earlier) return undefined;
-    if (current.state !== RequestState.AwaitingApproval) {
-      throw new ApiError(
-        409,
-        'ACTION_NOT_AVAILABLE',
-        `You cannot approve request ${current.requestId} now: it is ${current.state}.`,
-      );
-    }
-    return { decision };
-  });
-  if (earlier) throw alreadyDecided(call, summary.requestId, earlier);
+  const claim = await claimApprovalDecision(call.services.requests, summary.requestId, decision);
+  if (claim.outcome === 'already-decided') {
+    throw alreadyDecided(call, summary.requestId, claim.earlier);
+  }
+  if (claim.outcome === 'not-awaiting') {
+    throw new ApiError(
+      409,
+      'ACTION_NOT_AVAILABLE',
+      `You cannot approve request ${summary.requestId} now: it is ${claim.state}.`,
+    );
+  }
   await raise(call, summary, RequestEvent.ApprovalDecision, {
     approver: decision.by,
     approved: decision.approved,
@@ -225,11 +223,7 @@ async function decide(call: ApiCall): Promise<HttpResponseInit> {
   });
 }
 
-function alreadyDecided(
-  call: ApiCall,
-  requestId: string,
-  earlier: NonNullable<RequestSummary['decision']>,
-): ApiError {
+function alreadyDecided(call: ApiCall, requestId: string, earlier: ApprovalDecision): ApiError {
   const who = same(earlier.by.id, call.principal.userId)
     ? 'You'
     : (earlier.by.displayName ?? earlier.by.userPrincipalName ?? earlier.by.id);

@@ -51,6 +51,7 @@ const EN = {
   reportLost: 'Report key lost',
   confirmDelivery: 'I have the key',
   openTab: 'Open Passkey Courier',
+  trackParcel: 'Track the parcel',
   refresh: 'Refresh',
   nothingToCancel: 'You have no open request to cancel.',
   cancelling:

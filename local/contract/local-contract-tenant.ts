@@ -18,6 +18,33 @@ const RSA = {
   hash: 'SHA-256',
 } as const;
 
+/**
+ * A self-signed RSA certificate for an app's client assertions, valid for a day: the certificate
+ * alone (to register with the tenant) and with its private key (for ClientCertificateCredential).
+ */
+export async function clientCertificate(
+  subject: string,
+): Promise<{ certificatePem: string; pemWithKey: string }> {
+  const keys = await crypto.subtle.generateKey(RSA, true, ['sign', 'verify']);
+  const certificate = await x509.X509CertificateGenerator.createSelfSigned(
+    {
+      serialNumber: '01',
+      name: subject,
+      notBefore: new Date(Date.now() - 60_000),
+      notAfter: new Date(Date.now() + 86_400_000),
+      signingAlgorithm: RSA,
+      keys,
+    },
+    crypto,
+  );
+  const certificatePem = certificate.toString('pem');
+  const keyPem = x509.PemConverter.encode(
+    await crypto.subtle.exportKey('pkcs8', keys.privateKey),
+    'PRIVATE KEY',
+  );
+  return { certificatePem, pemWithKey: `${certificatePem}\n${keyPem}` };
+}
+
 export interface LocalContractTarget {
   settings: ContractSettings;
   /** The tenant's test controls, for tests that change its settings. */
@@ -37,25 +64,10 @@ export async function localContractTarget(
   const tenant = await startLocalTenant({ port: 0, ...options, now: () => Date.now() + offset });
   const folder = await mkdtemp(join(tmpdir(), 'courier-contract-'));
   try {
-    const keys = await crypto.subtle.generateKey(RSA, true, ['sign', 'verify']);
-    const certificate = await x509.X509CertificateGenerator.createSelfSigned(
-      {
-        serialNumber: '01',
-        name: 'CN=Passkey Courier contract probe',
-        notBefore: new Date(Date.now() - 60_000),
-        notAfter: new Date(Date.now() + 86_400_000),
-        signingAlgorithm: RSA,
-        keys,
-      },
-      crypto,
-    );
+    const certificate = await clientCertificate('CN=Passkey Courier contract probe');
     const certificatePath = join(folder, 'contract-probe.pem');
-    await writeFile(
-      certificatePath,
-      `${certificate.toString('pem')}\n${x509.PemConverter.encode(await crypto.subtle.exportKey('pkcs8', keys.privateKey), 'PRIVATE KEY')}`,
-      { mode: 0o600 },
-    );
-    tenant.controls.addClientCertificate('functions', certificate.toString('pem'));
+    await writeFile(certificatePath, certificate.pemWithKey, { mode: 0o600 });
+    tenant.controls.addClientCertificate('functions', certificate.certificatePem);
     const functions = tenant.applications.functions!;
     return {
       controls: tenant.controls,

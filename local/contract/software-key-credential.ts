@@ -6,6 +6,7 @@ import { formatAaguid } from '../../core/webauthn/aaguid.ts';
 import { ClientPin } from '../../station/ctap/client-pin.ts';
 import { CtapHidDevice } from '../../station/ctap/ctap-hid-device.ts';
 import { Ctap2 } from '../../station/ctap/ctap2.ts';
+import type { MakeCredentialResponse } from '../../station/ctap/make-credential.ts';
 import { PinUvAuthTokenPermission as Perm } from '../../station/ctap/pin-uv-auth-token-permission.ts';
 import { openInMemoryConnection } from '../../station/transport/in-memory-transport.ts';
 import { VirtualKey } from '../../station/virtual-key/virtual-key.ts';
@@ -28,6 +29,57 @@ export interface SoftwareCredential {
   aaguid: string;
   /** The same credential with a `none` attestation statement (authData unchanged). */
   noneAttestationObject: Uint8Array;
+}
+
+/**
+ * makeCredential from Graph's creation options on a connected key, the way the station does it:
+ * rp.id and the challenge verbatim, the user handle decoded, excludeCredentials decoded
+ * tolerantly, hmac-secret and credProtect 1, a resident key, and PIN-based user verification when
+ * a PIN is given. `overrides` make the odd credential a test needs.
+ */
+export async function makeCredentialOnKey(
+  ctap: Ctap2,
+  pin: { client: ClientPin; value: string } | undefined,
+  options: ContractCreationOptions,
+  overrides: { algorithms?: number[]; clientDataJSON?: string } = {},
+): Promise<{ made: MakeCredentialResponse; clientDataJSON: string }> {
+  const { publicKey } = options;
+  const clientDataJSON =
+    overrides.clientDataJSON ?? entraRegistrationClientData(publicKey.rp.id, publicKey.challenge);
+  const clientDataHash = createHash('sha256').update(clientDataJSON).digest();
+  const token = pin
+    ? await pin.client.getToken(
+        await ctap.getInfo(),
+        pin.value,
+        Perm.MAKE_CREDENTIAL,
+        publicKey.rp.id,
+      )
+    : undefined;
+  const made = await ctap.makeCredential({
+    clientDataHash,
+    rp: { id: publicKey.rp.id, name: publicKey.rp.name },
+    user: {
+      id: decodeBase64Url(publicKey.user.id),
+      name: publicKey.user.name,
+      displayName: publicKey.user.displayName,
+    },
+    pubKeyCredParams: (overrides.algorithms ?? publicKey.pubKeyCredParams.map((p) => p.alg)).map(
+      (alg) => ({ type: 'public-key', alg }),
+    ),
+    excludeList: (publicKey.excludeCredentials ?? []).map((c) => ({
+      type: c.type,
+      id: decodeBase64Tolerant(c.id, 'excludeCredentials id'),
+    })),
+    extensions: { credProtect: 1, 'hmac-secret': true },
+    options: { rk: true },
+    ...(token
+      ? {
+          pinUvAuthParam: token.authenticate(clientDataHash),
+          pinUvAuthProtocol: token.protocol.version,
+        }
+      : {}),
+  });
+  return { made, clientDataJSON };
 }
 
 /**
@@ -54,28 +106,11 @@ export async function makeSoftwareCredential(
     // A throwaway PIN for a throwaway key; never printed.
     const pinValue = String(randomInt(10_000_000, 100_000_000));
     await pin.setPin(pinValue);
-    const { publicKey } = options;
-    const clientDataJSON = entraRegistrationClientData(publicKey.rp.id, publicKey.challenge);
-    const clientDataHash = createHash('sha256').update(clientDataJSON).digest();
-    const token = await pin.getToken(info, pinValue, Perm.MAKE_CREDENTIAL, publicKey.rp.id);
-    const made = await ctap.makeCredential({
-      clientDataHash,
-      rp: { id: publicKey.rp.id, name: publicKey.rp.name },
-      user: {
-        id: decodeBase64Url(publicKey.user.id),
-        name: publicKey.user.name,
-        displayName: publicKey.user.displayName,
-      },
-      pubKeyCredParams: publicKey.pubKeyCredParams.map((p) => ({ type: 'public-key', alg: p.alg })),
-      excludeList: (publicKey.excludeCredentials ?? []).map((c) => ({
-        type: c.type,
-        id: decodeBase64Tolerant(c.id, 'excludeCredentials id'),
-      })),
-      extensions: { credProtect: 1, 'hmac-secret': true },
-      options: { rk: true },
-      pinUvAuthParam: token.authenticate(clientDataHash),
-      pinUvAuthProtocol: token.protocol.version,
-    });
+    const { made, clientDataJSON } = await makeCredentialOnKey(
+      ctap,
+      { client: pin, value: pinValue },
+      options,
+    );
     const attested = made.authenticatorData.attestedCredentialData!;
     return {
       credentialId: attested.credentialId,

@@ -69,6 +69,9 @@ export function courierAppSettings(
     GRAPH_AUTHORITY_HOST: tenant.url,
     GRAPH_BASE_URL: tenant.url,
     GRAPH_CA_FILE: tenant.caFile,
+    // The preflight reads the tenant's FIDO metadata, as it reads the FIDO Alliance's in Azure.
+    FIDO_METADATA_URL: tenant.metadata.url,
+    FIDO_METADATA_ROOT_FILE: tenant.metadata.rootFile,
     ...overrides,
   };
 }

@@ -3,7 +3,7 @@ import { chmod, mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createServer, type Server } from 'node:https';
 import type { AddressInfo } from 'node:net';
-import { dirname } from 'node:path';
+import { dirname, join } from 'node:path';
 import { ensureLocalTls } from '../tls/ensure-local-tls.ts';
 import { systemClock, type Clock } from './clock.ts';
 import type { FaultSettings } from './controls/fault-plan.ts';
@@ -64,8 +64,8 @@ export interface LocalTenant {
   tenantId: string;
   /** The form of fido2Method ids this run issues. */
   methodIdForm: MethodIdForm;
-  /** Its FIDO Metadata Service: the MDS3 BLOB's URL and the root that signs it. */
-  metadata: { url: string; rootPem: string };
+  /** Its FIDO Metadata Service: the MDS3 BLOB's URL and the root that signs it (also as a file). */
+  metadata: { url: string; rootPem: string; rootFile: string };
   /** `${url}/${tenantId}`: the authority. */
   authority: string;
   /** `${url}/v1.0` and `${url}/beta`. */
@@ -147,6 +147,9 @@ export async function startLocalTenant(options: LocalTenantOptions = {}): Promis
   const url = `https://localhost:${actualPort}`;
   const methodIdForm = chooseMethodIdForm(options.methodIds);
   const metadata = await MetadataService.create(seed, new Date(clock()));
+  // The metadata root for clients that read it from a file (FIDO_METADATA_ROOT_FILE), one per port.
+  const metadataRootFile = join(dirname(tls.caFile), `fido-metadata-root-${actualPort}.pem`);
+  await writeFile(metadataRootFile, metadata.rootPem);
   const runtime = new TenantRuntime({
     root: url,
     metadata,
@@ -173,7 +176,11 @@ export async function startLocalTenant(options: LocalTenantOptions = {}): Promis
     port: actualPort,
     tenantId,
     methodIdForm,
-    metadata: { url: `${url}/${METADATA_SEGMENT}`, rootPem: metadata.rootPem },
+    metadata: {
+      url: `${url}/${METADATA_SEGMENT}`,
+      rootPem: metadata.rootPem,
+      rootFile: metadataRootFile,
+    },
     authority: `${url}/${tenantId}`,
     graphUrl: { v1: `${url}/v1.0`, beta: `${url}/beta` },
     caFile: tls.caFile,

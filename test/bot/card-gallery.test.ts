@@ -53,6 +53,15 @@ describe('the card gallery', () => {
     expect(gallery.get('approval-approved')!.refresh).toBeUndefined();
   });
 
+  it('a shipped key comes with the delivery form and a link to the carrier’s tracking page', () => {
+    expect(gallery.get('notification-shipped')!.actions).toContainEqual({
+      type: 'Action.OpenUrl',
+      title: 'Track the parcel',
+      url: 'https://www.postnord.se/en/our-tools/track-and-trace?shipmentId=UA123456789SE',
+    });
+    expect(JSON.stringify(gallery.get('notification-shipped'))).toContain('serialLastDigits');
+  });
+
   it('`npm run cards -- --out DIR` writes one JSON file per card', async () => {
     const out = await mkdtemp(join(tmpdir(), 'courier-cards-'));
     try {

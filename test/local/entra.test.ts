@@ -1,9 +1,7 @@
-import { createHash, randomBytes, webcrypto } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import 'reflect-metadata';
-import * as x509 from '@peculiar/x509';
 import {
   ClientCertificateCredential,
   ClientSecretCredential,
@@ -15,6 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { manualClock } from '../../local/tenant/clock.ts';
 import { startLocalTenant, type LocalTenant } from '../../local/tenant/start-local-tenant.ts';
 import { call } from './support/tenant-http.ts';
+import { clientCertificate } from '../../local/contract/local-contract-tenant.ts';
 
 let tenant: LocalTenant; // signs in as the "operator" persona with no input
 let quiet: LocalTenant; // no persona: device codes wait for someone to approve them
@@ -106,26 +105,9 @@ describe('@azure/identity against the local tenant', () => {
   });
 
   it('ClientCertificateCredential: a client assertion signed with a registered certificate', async () => {
-    const crypto = webcrypto as unknown as Crypto;
-    const algorithm = {
-      name: 'RSASSA-PKCS1-v1_5',
-      modulusLength: 2048,
-      publicExponent: new Uint8Array([1, 0, 1]),
-      hash: 'SHA-256',
-    };
-    const keys = await crypto.subtle.generateKey(algorithm, true, ['sign', 'verify']);
-    const certificate = await x509.X509CertificateGenerator.createSelfSigned(
-      {
-        serialNumber: '01',
-        name: 'CN=Passkey Courier bulk enrolment',
-        notBefore: new Date(Date.now() - 60_000),
-        notAfter: new Date(Date.now() + 86_400_000),
-        signingAlgorithm: algorithm,
-        keys,
-      },
-      crypto,
+    const { certificatePem, pemWithKey: pem } = await clientCertificate(
+      'CN=Passkey Courier bulk enrolment',
     );
-    const pem = `${certificate.toString('pem')}\n${x509.PemConverter.encode(await crypto.subtle.exportKey('pkcs8', keys.privateKey), 'PRIVATE KEY')}`;
     const functions = tenant.applications.functions!;
     const credential = new ClientCertificateCredential(
       tenant.tenantId,
@@ -137,7 +119,7 @@ describe('@azure/identity against the local tenant', () => {
     await expect(credential.getToken('https://graph.microsoft.com/.default')).rejects.toThrow(
       /AADSTS700027/,
     );
-    tenant.controls.addClientCertificate('functions', certificate.toString('pem'));
+    tenant.controls.addClientCertificate('functions', certificatePem);
     const fresh = new ClientCertificateCredential(
       tenant.tenantId,
       functions.clientId,

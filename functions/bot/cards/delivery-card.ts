@@ -1,7 +1,15 @@
 import type { RequestView } from '../../../core/request/request-view.ts';
 import { say, type Strings } from '../bot-strings.ts';
 import { BotVerb } from '../bot-verbs.ts';
-import { adaptiveCard, execute, heading, paragraph, type AdaptiveCard } from './adaptive-card.ts';
+import { trackingLink } from './tracking-link.ts';
+import {
+  adaptiveCard,
+  execute,
+  heading,
+  paragraph,
+  type AdaptiveCard,
+  type CardAction,
+} from './adaptive-card.ts';
 
 /**
  * Asks for the last digits of the serial printed on the key: proof that the key reached the
@@ -35,12 +43,16 @@ export function deliveryCard(
         strings.confirmDelivery,
         BotVerb.ConfirmDelivery,
         { requestId: view.requestId },
-        {
-          style: 'positive',
-        },
+        { style: 'positive' },
       ),
+      ...trackingAction(strings, view),
     ],
   );
+}
+
+function trackingAction(strings: Strings, view: RequestView): CardAction[] {
+  const url = trackingLink(view.carrier, view.trackingNumber);
+  return url ? [{ type: 'Action.OpenUrl', title: strings.trackParcel, url }] : [];
 }
 
 /** After the serial matched: the PIN waits in the tab. */

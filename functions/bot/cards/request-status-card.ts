@@ -14,6 +14,7 @@ import {
 } from './adaptive-card.ts';
 import { REASON_CHOICES } from './request-form-card.ts';
 import { stageName, stageTimeline } from './stage-timeline.ts';
+import { trackingLink } from './tracking-link.ts';
 
 export function reasonText(strings: Strings, reason: string): string {
   const key = REASON_CHOICES.find(([value]) => value === reason)?.[1];
@@ -55,6 +56,10 @@ export function requesterActions(
 ): CardAction[] {
   const data = { requestId: view.requestId };
   const actions: CardAction[] = [];
+  const track = trackingLink(view.carrier, view.trackingNumber);
+  if (track && !view.deliveryConfirmed) {
+    actions.push({ type: 'Action.OpenUrl', title: strings.trackParcel, url: track });
+  }
   for (const action of view.actions) {
     if (action === RequestAction.ConfirmDelivery) {
       actions.push(execute(strings.confirmDelivery, BotVerb.ShowDelivery, data));

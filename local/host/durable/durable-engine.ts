@@ -151,6 +151,8 @@ export class DurableEngine {
     if (options.input !== undefined && !isJson(options.input)) {
       return { kind: 'invalidInput', message: 'The orchestration input must be JSON text.' };
     }
+    const tooBig = payloadProblem(`The input of orchestration '${name}'`, options.input);
+    if (tooBig) return { kind: 'invalidInput', message: tooBig };
     const existing = this.#slots.get(instanceId);
     if (
       existing &&

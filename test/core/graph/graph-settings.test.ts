@@ -1,4 +1,8 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { GLOBALSIGN_ROOT_CA_R3_PEM } from '../../../core/graph/fido-mds-root.ts';
 import {
   ConfigurationError,
   graphGatewayOptionsFromEnvironment,
@@ -73,6 +77,15 @@ describe('Graph settings from the environment', () => {
       graphGatewayOptionsFromEnvironment({ GRAPH_AUTH: 'managed-identity', FIDO_METADATA: 'off' })
         .metadata,
     ).toBeUndefined();
+    const rootFile = join(mkdtempSync(join(tmpdir(), 'courier-mds-')), 'root.pem');
+    writeFileSync(rootFile, GLOBALSIGN_ROOT_CA_R3_PEM);
+    expect(
+      graphGatewayOptionsFromEnvironment({
+        ...local,
+        FIDO_METADATA_URL: 'https://localhost:8443/mds3',
+        FIDO_METADATA_ROOT_FILE: rootFile,
+      }).metadata,
+    ).toBeDefined();
     expect(problems({ ...local, FIDO_METADATA_URL: 'https://localhost:8443/mds3' })).toEqual([
       'FIDO_METADATA_URL without FIDO_METADATA_ROOT_FILE: say which root signs that BLOB.',
     ]);

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RequestView } from '../../../core/request/request-view.ts';
 import { startTestStack, type TestStack } from '../support/courier-stack.ts';
-import { eventually } from '../support/eventually.ts';
+import { requestInState } from '../support/request-in-state.ts';
 import { claimed, TestStation } from '../support/test-station.ts';
 
 let stack: TestStack;
@@ -12,11 +12,7 @@ beforeAll(async () => {
 afterAll(async () => stack?.stop());
 
 function inState(requestId: string, state: RequestView['state'], who = 'admin') {
-  return eventually(async () => {
-    const answer = await stack.as(who).get(`requests/${requestId}`);
-    const current = answer.status === 200 ? answer.json<RequestView>() : undefined;
-    return current?.state === state ? current : undefined;
-  }, `request ${requestId} to be ${state}`);
+  return requestInState(stack, requestId, state, who);
 }
 
 describe('the requesters’ and approvers’ API', () => {

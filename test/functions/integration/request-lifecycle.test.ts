@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RequestView } from '../../../core/request/request-view.ts';
 import { requestInstanceId } from '../../../functions/workflow/request-input.ts';
 import { startTestStack, type TestStack } from '../support/courier-stack.ts';
-import { eventually } from '../support/eventually.ts';
+import { requestInState } from '../support/request-in-state.ts';
 import { TestStation } from '../support/test-station.ts';
 
 let stack: TestStack;
@@ -12,17 +12,8 @@ beforeAll(async () => {
 }, 60_000);
 afterAll(async () => stack?.stop());
 
-async function view(requestId: string, who = 'employee'): Promise<RequestView> {
-  const answer = await stack.as(who).get(`requests/${requestId}`);
-  expect(answer.status, answer.text).toBe(200);
-  return answer.json<RequestView>();
-}
-
 function inState(requestId: string, state: RequestView['state'], who = 'employee') {
-  return eventually(async () => {
-    const current = await view(requestId, who);
-    return current.state === state ? current : undefined;
-  }, `request ${requestId} to be ${state}`);
+  return requestInState(stack, requestId, state, who);
 }
 
 describe('a key request from asking to the PIN, through the local host over HTTPS', () => {

@@ -37,6 +37,17 @@ const queued: JobRecord = {
 const OPERATOR = '1f0c7a52-0000-4000-8000-0000000000be';
 const OTHER_OPERATOR = '1f0c7a52-0000-4000-8000-0000000000bf';
 
+const NOW = Date.parse('2026-05-04T08:00:00.000Z');
+
+/** The queued job claimed at mailroom-1 by `holder`, lease `leaseId`. */
+function claimedBy(holder: string, leaseId = 'l1', record: JobRecord = queued, at = NOW) {
+  return claimJob(
+    record,
+    { stationId: 'mailroom-1', leaseSeconds: 60, newLeaseId: leaseId, holder },
+    at,
+  ).record;
+}
+
 describe('toStationJob', () => {
   it('gives the station API exactly its contract, in every state, and nothing more', () => {
     const now = Date.parse('2026-05-04T08:00:00.000Z');
@@ -78,12 +89,7 @@ describe('toStationJob', () => {
   });
 
   it('shows a lease only to the caller who claimed it', () => {
-    const now = Date.parse('2026-05-04T08:00:00.000Z');
-    const leased = claimJob(
-      queued,
-      { stationId: 'mailroom-1', leaseSeconds: 60, newLeaseId: 'l1', holder: OPERATOR },
-      now,
-    ).record;
+    const leased = claimedBy(OPERATOR);
     expect(toStationJob(leased, OPERATOR).lease?.leaseId).toBe('l1');
     for (const viewer of [OTHER_OPERATOR, undefined]) {
       const view = toStationJob(leased, viewer);
@@ -94,25 +100,11 @@ describe('toStationJob', () => {
   });
 
   it('renews a lease only for the same station in the same hands', () => {
-    const now = Date.parse('2026-05-04T08:00:00.000Z');
-    const leased = claimJob(
-      queued,
-      { stationId: 'mailroom-1', leaseSeconds: 60, newLeaseId: 'l1', holder: OPERATOR },
-      now,
-    ).record;
-    const renewed = claimJob(
-      leased,
-      { stationId: 'mailroom-1', leaseSeconds: 60, newLeaseId: 'l2', holder: OPERATOR },
-      now + 1000,
-    ).record;
-    expect(renewed.lease?.leaseId).toBe('l1');
+    const leased = claimedBy(OPERATOR);
+    expect(claimedBy(OPERATOR, 'l2', leased, NOW + 1000).lease?.leaseId).toBe('l1');
     // Another operator naming the same station learns nothing and takes nothing.
-    expect(() =>
-      claimJob(
-        leased,
-        { stationId: 'mailroom-1', leaseSeconds: 60, newLeaseId: 'l3', holder: OTHER_OPERATOR },
-        now + 1000,
-      ),
-    ).toThrow(/held by station mailroom-1/);
+    expect(() => claimedBy(OTHER_OPERATOR, 'l3', leased, NOW + 1000)).toThrow(
+      /held by station mailroom-1/,
+    );
   });
 });

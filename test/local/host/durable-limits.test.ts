@@ -62,6 +62,12 @@ describe('the local host holds an app to the Durable limits', () => {
     const result = await run('sized', 'result-big', { what: 'result', chars: MAX_PAYLOAD_BYTES });
     expect(result.runtimeStatus).toBe('Failed');
     expect(String(result.output)).toContain("The result of activity 'makeText' is");
+    const started = await sample.host.engine.startNew('sized', {
+      instanceId: 'input-of-orchestration',
+      input: JSON.stringify({ what: 'none', chars: 0, padding: 'p'.repeat(MAX_PAYLOAD_BYTES) }),
+    });
+    expect(started).toMatchObject({ kind: 'invalidInput' });
+    expect(JSON.stringify(started)).toContain("The input of orchestration 'sized' is");
     const small = await run('sized', 'result-small', { what: 'result', chars: 1000 });
     expect(small.output).toBe('r'.repeat(1000));
   });

@@ -6,11 +6,7 @@ import {
   AuthenticatorDataFlag,
   encodeAuthenticatorData,
 } from '../../../core/webauthn/authenticator-data.ts';
-import {
-  decodeBase64Tolerant,
-  decodeBase64Url,
-  encodeBase64Url,
-} from '../../../core/webauthn/base64url.ts';
+import { decodeBase64Url, encodeBase64Url } from '../../../core/webauthn/base64url.ts';
 import {
   entraRegistrationClientData,
   serializeClientData,
@@ -27,6 +23,7 @@ import type { MakeCredentialResponse } from '../../../station/ctap/make-credenti
 import { PinUvAuthTokenPermission as Perm } from '../../../station/ctap/pin-uv-auth-token-permission.ts';
 import type { VirtualKeyOptions } from '../../../station/virtual-key/virtual-key.ts';
 import { connectedKey, type ConnectedKey } from '../../support/connected-key.ts';
+import { makeCredentialOnKey } from '../../../local/contract/software-key-credential.ts';
 
 /** The creation options as Graph returns them (only what a client reads). */
 export interface GraphCreationOptions {
@@ -82,37 +79,12 @@ export async function makeCredentialFromOptions(
   options: GraphCreationOptions,
   overrides: { algorithms?: number[]; clientDataJSON?: string } = {},
 ): Promise<MadeCredential> {
-  const { publicKey } = options;
-  const clientDataJSON =
-    overrides.clientDataJSON ?? entraRegistrationClientData(publicKey.rp.id, publicKey.challenge);
-  const clientDataHash = createHash('sha256').update(clientDataJSON).digest();
-  const token = key.pin
-    ? await key.pin.client.getToken(key.info, key.pin.value, Perm.MAKE_CREDENTIAL, publicKey.rp.id)
-    : undefined;
-  const made = await key.session.ctap.makeCredential({
-    clientDataHash,
-    rp: { id: publicKey.rp.id, name: publicKey.rp.name },
-    user: {
-      id: decodeBase64Url(publicKey.user.id),
-      name: publicKey.user.name,
-      displayName: publicKey.user.displayName,
-    },
-    pubKeyCredParams: (overrides.algorithms ?? publicKey.pubKeyCredParams.map((p) => p.alg)).map(
-      (alg) => ({ type: 'public-key', alg }),
-    ),
-    excludeList: publicKey.excludeCredentials.map((c) => ({
-      type: c.type,
-      id: decodeBase64Tolerant(c.id, 'excludeCredentials id'),
-    })),
-    extensions: { credProtect: 1, 'hmac-secret': true },
-    options: { rk: true },
-    ...(token
-      ? {
-          pinUvAuthParam: token.authenticate(clientDataHash),
-          pinUvAuthProtocol: token.protocol.version,
-        }
-      : {}),
-  });
+  const { made, clientDataJSON } = await makeCredentialOnKey(
+    key.session.ctap,
+    key.pin,
+    options,
+    overrides,
+  );
   return {
     credentialId: made.authenticatorData.attestedCredentialData!.credentialId,
     clientDataJSON,
