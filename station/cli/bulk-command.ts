@@ -28,7 +28,9 @@ const answerSchema = z.looseObject({
 });
 
 export interface BulkOptions {
-  csv: string;
+  /** Exactly one of the two: a CSV of employees, or an Entra group's id. */
+  csv?: string;
+  group?: string;
   batchId: string;
   results: string;
   dryRun: boolean;
@@ -46,7 +48,10 @@ export async function runBulk(
   options: BulkOptions,
   terminal: Terminal,
 ): Promise<{ failed: number }> {
-  const rows = readBulkCsv(await readFile(options.csv, 'utf8'));
+  const rows = options.csv
+    ? readBulkCsv(await readFile(options.csv, 'utf8'))
+    : await groupRows(client, options.group!);
+  const source = options.csv ?? `group ${options.group}`;
   // The results of an earlier run, if any: the rows it started are not sent again.
   const previous: BulkResult[] = await readFile(options.results, 'utf8').then(
     readResultsCsv,
@@ -59,7 +64,7 @@ export async function runBulk(
   );
   const todo = rows.filter((r) => !done.has(r.user.toLowerCase()));
   terminal.say(
-    `${rows.length} row(s) in ${options.csv}; ${rows.length - todo.length} already started (from ${options.results}), ${todo.length} to send.`,
+    `${rows.length} row(s) in ${source}; ${rows.length - todo.length} already started (from ${options.results}), ${todo.length} to send.`,
     {
       event: 'bulk-plan',
       rows: rows.length,
@@ -138,4 +143,23 @@ export async function runBulk(
   for (const r of ordered.filter((x) => x.status === 'error'))
     terminal.say(`  line ${r.row} ${r.upn}: ${r.error}`);
   return { failed };
+}
+
+const membersSchema = z.looseObject({
+  members: z.array(
+    z.looseObject({ userPrincipalName: z.string(), accountEnabled: z.boolean().optional() }),
+  ),
+});
+
+/** The members of an Entra group (every page), read by the service, as bulk rows. */
+async function groupRows(client: StationApiClient, groupId: string): Promise<BulkRow[]> {
+  const answer = membersSchema.parse(
+    await client.call(
+      'GET',
+      `${ADMIN_PREFIX}/groups/${encodeURIComponent(groupId)}/members`,
+      undefined,
+      undefined,
+    ),
+  );
+  return answer.members.map((m, index) => ({ row: index + 1, user: m.userPrincipalName }));
 }

@@ -326,12 +326,13 @@ function program(
   root
     .command('bulk')
     .description(
-      'pre-approved requests for many employees from a CSV, through the service (Courier.Admin)',
+      'pre-approved requests for many employees (a CSV or an Entra group), through the service (Courier.Admin)',
     )
-    .requiredOption(
+    .option(
       '--csv <file>',
       'the employees: columns user (UPN or object id), shippingAddress, keyClass, note',
     )
+    .option('--group <id>', 'every member of an Entra group (its object id), read by the service')
     .option(
       '--batch-id <id>',
       'names the batch; the same id again starts nothing twice',
@@ -346,7 +347,8 @@ function program(
       guarded(async (command) => {
         const { terminal, config: current } = await context(command);
         const options = command.opts<{
-          csv: string;
+          csv?: string;
+          group?: string;
           batchId: string;
           results?: string;
           dryRun?: boolean;
@@ -357,14 +359,30 @@ function program(
             '--batch-id takes 4-34 letters, digits and dashes.',
           );
         }
+        if ((options.csv === undefined) === (options.group === undefined)) {
+          throw new StationConfigError(
+            'INVALID_CONFIG',
+            'Give exactly one of --csv FILE or --group ID.',
+          );
+        }
+        if (options.group !== undefined && !/^[0-9a-f-]{36}$/i.test(options.group)) {
+          throw new StationConfigError(
+            'INVALID_CONFIG',
+            `--group takes the group's object id (a GUID, from the Entra admin center), got "${options.group}".`,
+          );
+        }
         const { client } = stationContext(current);
         try {
           const outcome = await runBulk(
             client,
             {
-              csv: options.csv,
+              ...(options.csv ? { csv: options.csv } : { group: options.group! }),
               batchId: options.batchId,
-              results: options.results ?? options.csv.replace(/(\.csv)?$/i, '.results.csv'),
+              results:
+                options.results ??
+                (options.csv
+                  ? options.csv.replace(/(\.csv)?$/i, '.results.csv')
+                  : `group-${options.group}.results.csv`),
               dryRun: options.dryRun ?? false,
             },
             terminal,

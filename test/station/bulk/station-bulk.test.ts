@@ -93,4 +93,30 @@ describe('station bulk --csv, through the service', () => {
     expect(refused.code).toBe(3);
     expect(refused.stderr).toMatch(/Courier\.Admin|role/);
   }, 60_000);
+
+  it('enrols every member of an Entra group, read by the service', async () => {
+    await signedInAs('admin');
+    const results = join(home, 'operators.results.csv');
+    // Mailroom Operators: omar.haddad and felix.wagner.
+    const sent = await station(
+      'bulk',
+      '--group',
+      '283256ab-a214-4f44-920e-07ffa0cd9713',
+      '--batch-id',
+      'group-1',
+      '--results',
+      results,
+    );
+    expect(sent.code, sent.stderr).toBe(0);
+    expect(sent.stdout).toContain('2 row(s) in group 283256ab-a214-4f44-920e-07ffa0cd9713');
+    const rows = readResultsCsv(await readFile(results, 'utf8'));
+    expect(rows.map((r) => r.upn).sort()).toEqual([
+      'felix.wagner@fabrikam.example',
+      'omar.haddad@fabrikam.example',
+    ]);
+    expect(rows.every((r) => r.status === 'started')).toBe(true);
+    const both = await station('bulk', '--group', 'mailroom', '--csv', 'x.csv');
+    expect(both.code).toBe(2);
+    expect(both.stderr).toContain('exactly one of --csv FILE or --group ID');
+  }, 90_000);
 });
