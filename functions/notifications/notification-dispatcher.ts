@@ -151,7 +151,10 @@ export class NotificationDispatcher {
         ? await approvalDecisionOf(audit, summary.requestId)
         : undefined;
     const message = notificationMessage(notification, summary, recipient, {
-      strings: stringsFor(undefined),
+      // The language of the person's own chat with the bot, when they have one.
+      strings: stringsFor(
+        typeof stored?.reference.locale === 'string' ? stored.reference.locale : undefined,
+      ),
       tabUrl: settings.tabUrl,
       approverUserIds,
       at: new Date(this.now()).toISOString(),

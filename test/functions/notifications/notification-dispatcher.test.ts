@@ -91,10 +91,10 @@ async function setup() {
       reference: { channelId: 'msteams', conversation: { id: `a:${user.id}` } },
       updatedAt: new Date(clock).toISOString(),
     });
-  const request = async (requestId: string, state: RequestState, approvers = [LARS]) => {
+  const request = async (requestId: string, state: RequestState, approvers = [LARS], step = 1) => {
     await requests.applyStep(
       requestId,
-      1,
+      step,
       { state, approvers, updatedAt: new Date(clock).toISOString() },
       {
         requestId,
@@ -190,6 +190,26 @@ describe('the notification dispatcher', () => {
     });
     expect(t.messenger.updated).toEqual([expect.objectContaining({ activityId: 'activity-1' })]);
     expect(JSON.stringify(t.messenger.updated[0]!.card)).toMatch(/Nobody decided before/);
+  });
+
+  it('on escalation, updates the cards already posted and posts to the new approvers', async () => {
+    const t = await setup();
+    await t.remember(LARS);
+    await t.remember(SOFIA);
+    await t.request('req-dispatch-4', RequestState.AwaitingApproval, [LARS]);
+    await t.notify('req-dispatch-4', 2, 'approval-requested', 'approvers', [LARS.id]);
+    await t.dispatcher.drain();
+    await t.request('req-dispatch-4', RequestState.AwaitingApproval, [LARS, SOFIA], 5);
+    await t.notify('req-dispatch-4', 5, 'escalated', 'approvers', [LARS.id, SOFIA.id]);
+    await t.dispatcher.drain();
+    expect(t.messenger.sent.map((s) => s.chat)).toEqual([`a:${LARS.id}`, `a:${SOFIA.id}`]);
+    expect(t.messenger.updated.map((u) => [u.chat, u.activityId])).toEqual([
+      [`a:${LARS.id}`, 'activity-1'],
+    ]);
+    expect(t.messenger.updated[0]!.card.refresh?.userIds).toEqual([
+      `29:${LARS.id}`,
+      `29:${SOFIA.id}`,
+    ]);
   });
 
   it('installs the app for an approver who never opened it, and finds the chat', async () => {
