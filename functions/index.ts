@@ -2,6 +2,7 @@ import { app } from '@azure/functions';
 import { registerAdminApi } from './api/admin-api.ts';
 import { courierSettingsFromEnvironment } from './config/courier-settings.ts';
 import { registerRequestApi } from './api/request-api.ts';
+import { registerKeyResetCheckApi } from './api/key-reset-check-api.ts';
 import { registerSignInCheckApi } from './api/sign-in-check-api.ts';
 import { registerBot } from './bot/register-bot.ts';
 import { registerNotifications } from './notifications/register-notifications.ts';
@@ -21,6 +22,7 @@ app.hook.appStart(() => {
 registerWorkflow();
 registerStationApi();
 registerSignInCheckApi();
+registerKeyResetCheckApi();
 registerRequestApi();
 registerAdminApi();
 registerBot();

@@ -266,14 +266,29 @@ function program(
     .option('--udp <host:port>', 'a HID-over-UDP key instead of the USB one')
     .option('--udp-local-port <port>', 'the station’s UDP port (default 7112)')
     .option('--yes', 'do not ask for confirmation')
+    .option('--force', 'reset even a key assigned to a live request (IT only; audited)')
     .action(
       guarded(async (command) => {
-        const terminal = terminalFor(command.optsWithGlobals<GlobalFlags>().json ?? false);
-        const options = command.opts<{ udp?: string; udpLocalPort?: string; yes?: boolean }>();
+        const { terminal, config: current } = await context(command);
+        const options = command.opts<{
+          udp?: string;
+          udpLocalPort?: string;
+          yes?: boolean;
+          force?: boolean;
+        }>();
         let key = await oneKey(options);
         try {
           const profile = await readKeyProfile(key.device, key.ctap);
           const name = keyName(profile, key);
+          // The service says whether the key still belongs to someone (refusals are audited).
+          if (profile.serial !== undefined) {
+            const { client } = stationContext(current);
+            try {
+              await client.resetCheck(profile.serial, current.stationId, options.force ?? false);
+            } finally {
+              client.close();
+            }
+          }
           if (!options.yes) {
             const answer = await terminal.ask(
               `Erase ${name} (its PIN and every passkey on it)? Type "reset" to go on:`,

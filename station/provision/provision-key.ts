@@ -45,6 +45,8 @@ export interface ProvisionService {
     body: { leaseId: string; attempt: number },
   ): Promise<SignInChallenge>;
   signInCheck(jobId: string, assertion: SignInAssertion): Promise<SignInCheckResult>;
+  /** May this key be reset? Throws (KEY_ASSIGNED) while it belongs to a live request. */
+  resetCheck?(serial: number, stationId: string): Promise<void>;
   confirmPinChange(
     jobId: string,
     body: { leaseId: string; forcePinChange: boolean; minPinLength: number; notApplied?: string[] },
@@ -117,6 +119,17 @@ export async function provisionKey(input: ProvisionInput): Promise<ProvisionResu
           'KEY_NOT_FRESH',
           `${name} already has a PIN: reset it first (station reset), then try again.`,
         );
+      }
+      if (profile.serial !== undefined && service.resetCheck) {
+        await service
+          .resetCheck(profile.serial, job.lease?.stationId ?? 'station')
+          .catch((error: unknown) => {
+            throw new ProvisionError(
+              'RESET_REFUSED',
+              `${name} already has a PIN and ${error instanceof Error ? error.message.replace(/^Key \d+ /, 'it ') : String(error)}`,
+              { cause: error },
+            );
+          });
       }
       prompts.step('reset', `${name} already has a PIN: it must be reset first`);
       key = await guidedReset(key, name, prompts, signal);

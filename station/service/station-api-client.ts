@@ -142,6 +142,16 @@ export class StationApiClient {
     }
   }
 
+  /** Asks whether a key may be reset: refused (KEY_ASSIGNED) while it belongs to a live request. */
+  async resetCheck(serial: number, stationId: string, force = false): Promise<void> {
+    await this.call(
+      'POST',
+      `station/keys/${serial}/reset-check`,
+      { stationId, ...(force ? { force } : {}) },
+      undefined,
+    );
+  }
+
   async fail(
     jobId: string,
     report: { leaseId: string; attempt: number; reason: FailureReason; detail: string },

@@ -1,11 +1,11 @@
 import { execFile } from 'node:child_process';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readResultsCsv } from '../../../station/bulk/bulk-rows.ts';
 import { startTestStack, type TestStack } from '../../functions/support/courier-stack.ts';
+import { cacheSignIn, stationEnvironment } from '../support/station-harness.ts';
 
 const ROOT = join(import.meta.dirname, '../../..');
 let stack: TestStack;
@@ -14,38 +14,17 @@ let env: NodeJS.ProcessEnv;
 
 beforeAll(async () => {
   stack = await startTestStack();
-  home = await mkdtemp(join(tmpdir(), 'station-bulk-'));
-  await writeFile(join(home, 'ca.pem'), stack.host.caPem);
-  env = {
-    ...process.env,
-    STATION_HOME: home,
-    STATION_SERVICE_URL: stack.host.url,
-    STATION_TENANT_ID: stack.tenant.tenantId,
-    STATION_AUTHORITY_HOST: stack.tenant.url,
-    STATION_CLIENT_ID: stack.tenant.applications.station!.clientId,
-    STATION_API_SCOPE: `api://${stack.tenant.applications.functions!.clientId}/access_as_user`,
-    STATION_CA_FILE: join(home, 'ca.pem'),
-  };
+  const prepared = await stationEnvironment(stack, 'station-bulk-');
+  home = prepared.home;
+  env = { ...process.env, ...prepared.env };
 }, 60_000);
 afterAll(async () => {
   await stack?.stop();
   if (home) await rm(home, { recursive: true, force: true });
 });
 
-/** The token `station login` would have cached, for the IT admin (Courier.Admin). */
-async function signedInAs(who: string) {
-  await writeFile(
-    join(home, 'token.json'),
-    JSON.stringify({
-      token: await stack.token(who),
-      expiresOn: Date.now() + 3_600_000,
-      serviceUrl: env.STATION_SERVICE_URL,
-      tenantId: env.STATION_TENANT_ID,
-      clientId: env.STATION_CLIENT_ID,
-      method: 'device-code',
-    }),
-    { mode: 0o600 },
-  );
+function signedInAs(who: string) {
+  return cacheSignIn(stack, home, who);
 }
 
 async function station(

@@ -1,7 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { serveVirtualKeyOverUdp, type UdpServer } from '../../../station/virtual-key/udp-server.ts';
@@ -13,7 +12,7 @@ import {
   strictRequirements,
   TMUX,
 } from '../../support/system-requirement.ts';
-import { queueJobs } from '../support/station-harness.ts';
+import { queueJobs, stationEnvironment } from '../support/station-harness.ts';
 import { TmuxSession } from './tmux-session.ts';
 
 const ROOT = join(import.meta.dirname, '../../..');
@@ -30,17 +29,10 @@ let env: Record<string, string>;
 beforeAll(async () => {
   if (missing) return;
   stack = await startTestStack({ tenantOptions: { deviceCodeIntervalSeconds: 1 } });
-  home = await mkdtemp(join(tmpdir(), 'station-home-'));
-  const caFile = join(home, 'ca.pem');
-  await writeFile(caFile, stack.host.caPem);
+  const prepared = await stationEnvironment(stack, 'station-home-');
+  home = prepared.home;
   env = {
-    STATION_HOME: home,
-    STATION_SERVICE_URL: stack.host.url,
-    STATION_TENANT_ID: stack.tenant.tenantId,
-    STATION_AUTHORITY_HOST: stack.tenant.url,
-    STATION_CLIENT_ID: stack.tenant.applications.station!.clientId,
-    STATION_API_SCOPE: `api://${stack.tenant.applications.functions!.clientId}/access_as_user`,
-    STATION_CA_FILE: caFile,
+    ...prepared.env,
     STATION_TRUST_SOFTWARE_KEYS: 'true',
     STATION_ID: 'mailroom-tmux',
     NO_COLOR: '1',

@@ -4,6 +4,7 @@ import type { KeyPrompts } from '../../../station/provision/key-prompts.ts';
 import type { StationApiClient } from '../../../station/service/station-api-client.ts';
 import { VIRTUAL_ATTESTATION_ROOT_PEM } from '../../../station/virtual-key/attestation-authority.ts';
 import { startTestStack, type TestStack } from '../../functions/support/courier-stack.ts';
+import { eventually } from '../../functions/support/eventually.ts';
 import { plugKey, queueJobs, stationClient, type PluggedKey } from '../support/station-harness.ts';
 
 let stack: TestStack;
@@ -64,11 +65,16 @@ describe('the per-key pipeline against the local stack', () => {
       // Graph holds the credential; the audit trail has the sign-in check.
       const methods = stack.tenant.controls.inspect().methods;
       expect(methods.map((m) => m.id)).toContain(result.methodId);
-      const audit = await stack.as('admin').get(`manage/audit?requestId=${claim.job.requestId}`);
-      const events = audit.json<{ records: { event: string }[] }>().records.map((r) => r.event);
-      expect(events).toEqual(
-        expect.arrayContaining(['registered', 'sign-in-checked', 'pin-change-confirmed']),
-      );
+      // The workflow records its transitions as it gets to them.
+      await eventually(async () => {
+        const audit = await stack.as('admin').get(`manage/audit?requestId=${claim.job.requestId}`);
+        const events = audit.json<{ records: { event: string }[] }>().records.map((r) => r.event);
+        return ['registered', 'sign-in-checked', 'pin-change-confirmed'].every((e) =>
+          events.includes(e),
+        )
+          ? true
+          : undefined;
+      }, 'the audit trail');
       const shipped = await client.ship(jobId!, {
         leaseId: claim.lease.leaseId,
         carrier: 'PostNord',

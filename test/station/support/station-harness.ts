@@ -1,3 +1,6 @@
+import { mkdtemp, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { expect } from 'vitest';
 import { StationApiClient } from '../../../station/service/station-api-client.ts';
 import { memorySlot, udpSlot } from '../../../station/provision/key-slots.ts';
@@ -74,4 +77,45 @@ export async function plugKey(
     },
   };
   return plugged;
+}
+
+/**
+ * A station home in a fresh temporary folder, and the environment that points the `station`
+ * command at the test stack (its CA written there), as `station config` would.
+ */
+export async function stationEnvironment(
+  stack: TestStack,
+  prefix: string,
+): Promise<{ home: string; env: Record<string, string> }> {
+  const home = await mkdtemp(join(tmpdir(), prefix));
+  const caFile = join(home, 'ca.pem');
+  await writeFile(caFile, stack.host.caPem);
+  return {
+    home,
+    env: {
+      STATION_HOME: home,
+      STATION_SERVICE_URL: stack.host.url,
+      STATION_TENANT_ID: stack.tenant.tenantId,
+      STATION_AUTHORITY_HOST: stack.tenant.url,
+      STATION_CLIENT_ID: stack.tenant.applications.station!.clientId,
+      STATION_API_SCOPE: `api://${stack.tenant.applications.functions!.clientId}/access_as_user`,
+      STATION_CA_FILE: caFile,
+    },
+  };
+}
+
+/** The token `station login` would have cached for `who` (login itself is tested in tmux). */
+export async function cacheSignIn(stack: TestStack, home: string, who: string): Promise<void> {
+  await writeFile(
+    join(home, 'token.json'),
+    JSON.stringify({
+      token: await stack.token(who),
+      expiresOn: Date.now() + 3_600_000,
+      serviceUrl: stack.host.url,
+      tenantId: stack.tenant.tenantId,
+      clientId: stack.tenant.applications.station!.clientId,
+      method: 'device-code',
+    }),
+    { mode: 0o600 },
+  );
 }
