@@ -29,6 +29,8 @@ export interface LocalStackOptions {
   tenantPort?: number;
   /** The local Teams page's HTTPS port (default 0: a free one; `npm start` uses 7072). */
   teamsPort?: number;
+  /** How long the tab shows a revealed PIN (tests shorten it). */
+  pinVisibleSeconds?: number;
   /** Durable time runs this many times faster (reminders in hours become seconds). */
   timeScale?: number;
   /** App settings that win over local mode's (e.g. COURIER_REMINDER_HOURS). */
@@ -72,6 +74,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       tls,
       port: options.teamsPort ?? 0,
       tenantId: tenant.tenantId,
+      ...(options.pinVisibleSeconds ? { pinVisibleSeconds: options.pinVisibleSeconds } : {}),
       personas: [...tenant.directory.personas].map(([name, user]) => ({
         name,
         id: user.id,

@@ -21,6 +21,8 @@ export interface LocalTeamsOptions {
   personas: LocalTeamsPersona[];
   /** How the stand-in signs personas in for the tab (Teams' SSO): auth code + PKCE. */
   signIn?: PersonaSignInSettings;
+  /** How long the tab shows a revealed PIN (default 30 s). */
+  pinVisibleSeconds?: number;
 }
 
 /** The API routes the tab calls, forwarded to the functions app (one origin for the tab). */
@@ -291,7 +293,11 @@ export async function startLocalTeams(options: LocalTeamsOptions): Promise<Local
       return send(response, 200, { accessToken: await signIn.token(name) });
     }
     if (path === '/tab/config.json') {
-      return send(response, 200, { apiBase: '', localPersonas: Boolean(signIn) });
+      return send(response, 200, {
+        apiBase: '',
+        localPersonas: Boolean(signIn),
+        pinVisibleSeconds: options.pinVisibleSeconds ?? 30,
+      });
     }
     if (API_FOR_TAB.test(path)) {
       requireSameOrigin(request, url);

@@ -5,6 +5,8 @@ export interface TabConfig {
   apiBase: string;
   /** Local mode: the Teams stand-in signs personas in (auth code + PKCE against the local tenant). */
   localPersonas: boolean;
+  /** How long a revealed PIN stays on screen (30 s unless configured). */
+  pinVisibleSeconds?: number;
 }
 
 let inTeams: Promise<boolean> | undefined;

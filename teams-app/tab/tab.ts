@@ -6,9 +6,9 @@ import { accessToken, type TabConfig } from './tab-auth.ts';
 
 const strings = stringsFor(navigator.language);
 const main = document.querySelector<HTMLElement>('#main')!;
-/** How long a revealed PIN stays on screen. */
-const PIN_VISIBLE_MS = 30_000;
 const config = (await (await fetch('config.json')).json()) as TabConfig;
+/** How long a revealed PIN stays on screen. */
+const PIN_VISIBLE_MS = (config.pinVisibleSeconds ?? 30) * 1000;
 
 async function api<T>(path: string, body?: unknown): Promise<T> {
   const token = await accessToken(config);
@@ -63,7 +63,7 @@ function revealButton(view: RequestView, holder: HTMLElement): HTMLElement {
       ({ pin }) => {
         const shown = element('div');
         shown.append(
-          element('p', 'Your PIN (shown once; it disappears in 30 seconds):'),
+          element('p', `Your PIN (shown once; it disappears in ${PIN_VISIBLE_MS / 1000} seconds):`),
           element('p', pin, 'pin'),
           element(
             'p',

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { payloadProblem } from './durable-limits.ts';
 import { isJson, type DurableEngine } from './durable-engine.ts';
 import { managementLinks, type DurableEndpoints } from './durable-client-input.ts';
 import { TERMINAL_STATUSES, type InstanceRecord, type RuntimeStatus } from './instance-record.ts';
@@ -228,6 +229,9 @@ export class DurableHttpApi {
     }
     const text = request.body.toString('utf8');
     if (text !== '' && !isJson(text)) return error(400, 'Invalid JSON content');
+    // The backend carries the event in one message: past its limit it would never arrive.
+    const tooBig = payloadProblem(`The payload of event '${eventName}'`, text || undefined);
+    if (tooBig) return error(400, tooBig);
     const result = await this.#engine.raiseEvent(instanceId, eventName, text || undefined);
     return { status: result === 'accepted' ? 202 : result === 'gone' ? 410 : 404 };
   }

@@ -71,4 +71,20 @@ describe('the local host holds an app to the Durable limits', () => {
     const small = await run('sized', 'result-small', { what: 'result', chars: 1000 });
     expect(small.output).toBe('r'.repeat(1000));
   });
+
+  it('refuses an external event over the 1 MiB message limit at the durable HTTP API', async () => {
+    await sample.host.engine.startNew('approval', {
+      instanceId: 'big-event',
+      input: JSON.stringify({ requestId: 'big-event', reminderHours: 4, maxReminders: 1 }),
+    });
+    await sample.waitFor('big-event', (r) => r.runtimeStatus === 'Running');
+    const path = '/runtime/webhooks/durabletask/instances/big-event/raiseEvent/Approval';
+    const big = await sample.call('POST', path, {
+      body: { approved: true, by: 'x'.repeat(MAX_PAYLOAD_BYTES) },
+    });
+    expect(big.status).toBe(400);
+    expect(big.text).toContain("The payload of event 'Approval' is");
+    const fits = await sample.call('POST', path, { body: { approved: true, by: 'manager' } });
+    expect(fits.status).toBe(202);
+  });
 });

@@ -3,6 +3,7 @@ import { fileURLToPath } from 'node:url';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestStack, type TestStack } from '../../functions/support/courier-stack.ts';
+import { claimed, TestStation } from '../../functions/support/test-station.ts';
 import { launchChromium, type TestBrowser } from '../../support/chromium.ts';
 import {
   CHROMIUM,
@@ -24,7 +25,7 @@ describe.skipIf(missing !== undefined && !strictRequirements)(
     beforeAll(async () => {
       if (missing) throw new Error(missing);
       await mkdir(SCREENSHOTS, { recursive: true });
-      stack = await startTestStack();
+      stack = await startTestStack({ pinVisibleSeconds: 3 });
       chrome = await launchChromium(stack.host.caPem);
     }, 90_000);
     afterAll(async () => {
@@ -91,6 +92,41 @@ describe.skipIf(missing !== undefined && !strictRequirements)(
       await tab.goto(`${stack.teams.tabUrl}?persona=operator#queue`);
       await tab.getByRole('cell', { name: /^job-/ }).first().waitFor();
       await tab.screenshot({ path: `${SCREENSHOTS}7-tab-mailroom-queue.png`, fullPage: true });
+
+      // The mailroom programs and ships the key; Maja confirms it on the card, then reveals the
+      // PIN in the tab, once.
+      const operator = stack.as('operator');
+      const job = claimed(await operator.post('station/claim-next', { stationId: 'mailroom-1' }));
+      const station = new TestStation(operator, 'mailroom-1');
+      const programmed = await station.program(job);
+      await station.confirmPinChange(job);
+      await station.ship(job);
+      await maja.getByText('Has your key arrived?').waitFor({ timeout: 40_000 });
+      await maja.getByLabel(/Last 4 or more digits/).fill(String(programmed.serial).slice(-6));
+      await maja.getByRole('button', { name: 'I have the key' }).last().click();
+      await maja.getByText(/delivery confirmed/).waitFor();
+      await maja.screenshot({ path: `${SCREENSHOTS}8-delivery-confirmed.png`, fullPage: true });
+      await tab.goto(`${stack.teams.tabUrl}?persona=employee#requests`);
+      await tab.getByRole('button', { name: 'Reveal PIN' }).click();
+      const pin = tab.locator('.pin');
+      await pin.waitFor();
+      expect(await pin.textContent()).toMatch(/^\d{6,}$/);
+      await tab.getByText(/choose a new PIN the first time/).waitFor();
+      await tab.getByText(/The PIN is hidden and gone from the service/).waitFor();
+      expect(await tab.locator('.pin').count()).toBe(0);
+      // The workflow completes the request: the tab shows it, and no second reveal.
+      await expect
+        .poll(
+          async () => {
+            await tab.reload();
+            await tab.locator('section.request').first().waitFor();
+            return tab.locator('section.request').first().textContent();
+          },
+          { timeout: 30_000, interval: 1000 },
+        )
+        .toMatch(/✓ PIN revealed✓ Completed/);
+      expect(await tab.getByRole('button', { name: 'Reveal PIN' }).count()).toBe(0);
+      await tab.screenshot({ path: `${SCREENSHOTS}9-tab-completed.png`, fullPage: true });
     }, 150_000);
   },
 );
