@@ -8,7 +8,7 @@ export function redact(text: string): string {
     .replace(/Bearer\s+[A-Za-z0-9._~+/=-]+/gi, 'Bearer [redacted]')
     .replace(/eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]*/g, '[token redacted]')
     .replace(
-      /("(?:challenge|access_token|refresh_token|pin|code|device_code)"\s*:\s*")[^"]*"/gi,
+      /("(?:challenge|access_token|refresh_token|pin|device_code)"\s*:\s*")[^"]*"/gi,
       '$1[redacted]"',
     );
 }
