@@ -118,8 +118,13 @@ export class ServicesBotBackend implements BotBackend {
     return { kind: 'confirmed' };
   }
 
-  decisionOf(requestId: string): Promise<ApprovalDecisionView | undefined> {
-    return approvalDecisionOf(this.services.audit, requestId);
+  async decisionOf(requestId: string): Promise<ApprovalDecisionView | undefined> {
+    const recorded = await approvalDecisionOf(this.services.audit, requestId);
+    if (recorded) return recorded;
+    // Claimed but not yet recorded by the workflow: the claim is already final (the losing
+    // click or API call is told so), so every card shows it from this moment on.
+    const claimed = (await this.services.requests.find(requestId))?.decision;
+    return claimed ? { approved: claimed.approved, by: claimed.by, at: claimed.at } : undefined;
   }
 
   async teamsUserIdsOf(userIds: readonly string[]): Promise<string[]> {

@@ -114,6 +114,26 @@ describe('Teams, end to end through the local stack (CloudAdapter on loopback)',
     expect(decisions).toHaveLength(1);
   }, 120_000);
 
+  it('shows a decision made through the API on a card clicked just after, before the workflow records it', async () => {
+    const lina = stack.as('lina.haddad@fabrikam.example');
+    expect(
+      (await lina.post('requests', { requestId: 'race-card-02', reason: 'backup' })).status,
+    ).toBe(202);
+    const approval = await lastCard('manager', /Security key request from Lina Haddad/);
+    const overApi = await stack.as('manager').post('requests/race-card-02/decision', {
+      approved: false,
+    });
+    expect(overApi.status).toBe(202);
+    const onCard = await stack.teams
+      .as('manager')
+      .execute('approve', { requestId: 'race-card-02' }, approval.id);
+    expect(text(onCard.value)).toMatch(/Rejected by Lars Eriksson/);
+    await eventually(async () => {
+      const view = (await lina.get('requests/race-card-02')).json<RequestView>();
+      return view.state === 'Closed' ? view : undefined;
+    }, 'the rejection to close the request');
+  }, 120_000);
+
   it('refuses activities that do not come from loopback Teams', async () => {
     const answer = await postRawMessage(stack, {
       text: 'hi',
