@@ -71,7 +71,7 @@ export function readBulkCsv(text: string): BulkRow[] {
 export interface BulkResult {
   row: number;
   upn: string;
-  status: 'started' | 'exists' | 'error' | 'would-start';
+  status: 'started' | 'exists' | 'registered' | 'error' | 'would-start';
   requestId: string;
   serial: string;
   aaguid: string;
