@@ -1,4 +1,5 @@
 import { execFile } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -21,6 +22,10 @@ import {
   strictRequirements,
 } from '../../support/system-requirement.ts';
 import { plugKey, type PluggedKey } from '../support/station-harness.ts';
+import { serveVirtualKeyOverUdp } from '../../../station/virtual-key/udp-server.ts';
+import { VirtualKey } from '../../../station/virtual-key/virtual-key.ts';
+
+const ROOT = join(import.meta.dirname, '../../..');
 
 const missing = missingRequirement(POPPLER);
 if (missing && strictRequirements) throw new Error(missing);
@@ -172,5 +177,103 @@ describe.skipIf(missing)('station bulk --direct against the local tenant', () =>
     const resumed = await run(csv, false, join(home, 'letters-2.pdf.asc'), registered);
     expect(resumed.results.map((r) => r.upn)).toEqual(['nobody@fabrikam.example']);
     expect(resumed.keys).toHaveLength(0);
+  }, 120_000);
+
+  it('runs from the command line with the admin certificate and --udp keys; letters print to stdout', async () => {
+    const { certificatePem, pemWithKey } = await clientCertificate('CN=bulk cli');
+    tenant.controls.addClientCertificate('functions', certificatePem);
+    const files = {
+      certificate: join(home, 'cli-cert.pem'),
+      publicKey: join(home, 'it-admin.asc'),
+      privateKey: join(home, 'it-admin-private.asc'),
+      ca: join(home, 'tenant-ca.pem'),
+      csv: join(home, 'cli.csv'),
+    };
+    await writeFile(files.certificate, pemWithKey, { mode: 0o600 });
+    await writeFile(files.publicKey, admin.publicKey);
+    await writeFile(files.privateKey, admin.privateKey, { mode: 0o600 });
+    await writeFile(files.ca, tenant.caPem);
+    await writeFile(files.csv, 'user\nmaja.lind@fabrikam.example\nghost@fabrikam.example\n');
+    const key = await VirtualKey.create();
+    const server = await serveVirtualKeyOverUdp(key, { port: 0 });
+    const env = {
+      ...process.env,
+      STATION_HOME: home,
+      STATION_TENANT_ID: tenant.tenantId,
+      STATION_AUTHORITY_HOST: tenant.url,
+      STATION_CA_FILE: files.ca,
+      STATION_TRUST_SOFTWARE_KEYS: 'true',
+    };
+    const station = (...args: string[]) =>
+      promisify(execFile)(process.execPath, [join(ROOT, 'bin/station.js'), ...args], {
+        env,
+        cwd: ROOT,
+        encoding: 'buffer',
+      }).then(
+        (r) => ({ code: 0, stdout: r.stdout, stderr: r.stderr.toString() }),
+        (e: { code: number; stdout: Buffer; stderr: Buffer }) => ({
+          code: e.code,
+          stdout: e.stdout,
+          stderr: e.stderr.toString(),
+        }),
+      );
+    try {
+      const common = [
+        'bulk',
+        '--direct',
+        '--csv',
+        files.csv,
+        '--app-id',
+        tenant.applications.functions!.clientId,
+        '--certificate',
+        files.certificate,
+        '--graph-url',
+        tenant.url,
+        '--aaguid',
+        VIRTUAL_KEY_AAGUID,
+        '--letters-key',
+        files.publicKey,
+        '--udp',
+        `127.0.0.1:${server.port}`,
+        '--udp-local-port',
+        '0',
+      ];
+      const first = await station(...common);
+      expect(first.code, first.stderr).toBe(1); // the unknown user's row failed
+      const out = first.stdout.toString();
+      expect(out).toMatch(/line 2 maja.lind@fabrikam.example: registered/);
+      expect(out).toMatch(/line 3 ghost@fabrikam.example: error \(USER_NOT_FOUND/);
+      const resultsText = await readFile(join(home, 'cli.results.csv'), 'utf8');
+      expect(resultsText).toContain('"registered"');
+
+      const printed = await station(
+        'letters',
+        'print',
+        join(home, 'cli.letters.pdf.asc'),
+        '--key',
+        files.privateKey,
+        '--stdout',
+      );
+      expect(printed.code, printed.stderr).toBe(0);
+      expect(printed.stdout.subarray(0, 5).toString()).toBe('%PDF-');
+      const pdfPath = join(home, 'cli-opened.pdf');
+      await writeFile(pdfPath, printed.stdout);
+      const { stdout: text } = await promisify(execFile)('pdftotext', ['-layout', pdfPath, '-']);
+      await rm(pdfPath);
+      const pin = /PIN:\s*((?:\d\s*){8,})/.exec(text)?.[1]?.replace(/\s/g, '');
+      expect(
+        createHash('sha256').update(pin!).digest().subarray(0, 16).equals(key.snapshot().pinHash!),
+      ).toBe(true);
+      for (const text of [out, first.stderr, resultsText, printed.stderr]) {
+        expect(text).not.toContain(pin);
+      }
+
+      // A rerun resumes: the registered row is skipped, no key is touched for it.
+      const again = await station(...common);
+      expect(again.stdout.toString()).toContain('1 already registered');
+      expect(again.stdout.toString()).not.toContain('maja.lind@fabrikam.example: registered');
+    } finally {
+      await server.close();
+    }
   }, 120_000);
 });
