@@ -127,6 +127,12 @@ async function bulkDirect(
   if (missing.length > 0) {
     throw new StationConfigError('INVALID_CONFIG', `--direct needs ${missing.join(', ')}.`);
   }
+  if (options.group !== undefined && !/^[0-9a-f-]{36}$/i.test(options.group)) {
+    throw new StationConfigError(
+      'INVALID_CONFIG',
+      `--group takes the group's object id (a GUID, from the Entra admin center), got "${options.group}".`,
+    );
+  }
   const slots = udpSlots({
     udp: options.udp ?? [],
     udpLocalPort: numberOption(options.udpLocalPort),
