@@ -7,7 +7,7 @@ import type { KeyClass } from '../../core/request/key-class.ts';
 import type { KeyPrompts } from '../provision/key-prompts.ts';
 import type { OpenKey } from '../provision/key-slot.ts';
 import { provisionKey } from '../provision/provision-key.ts';
-import type { BulkResult, BulkRow } from './bulk-rows.ts';
+import { emptyResult, type BulkResult, type BulkRow } from './bulk-rows.ts';
 import { DirectProvisionService } from './direct-service.ts';
 import { renderPinLetters, sealPinLetters, type PinLetter } from './pin-letters.ts';
 
@@ -144,20 +144,6 @@ async function writeSealedLetters(
   } finally {
     pdf.fill(0);
   }
-}
-
-function emptyResult(row: BulkRow): BulkResult {
-  return {
-    row: row.row,
-    upn: row.user,
-    status: 'error',
-    requestId: '',
-    serial: '',
-    aaguid: '',
-    credentialId: '',
-    methodId: '',
-    error: '',
-  };
 }
 
 function describe(error: unknown): string {

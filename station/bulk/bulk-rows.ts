@@ -80,6 +80,21 @@ export interface BulkResult {
   error: string;
 }
 
+/** A row's result before anything is known: an error until a status says otherwise. */
+export function emptyResult(row: Pick<BulkRow, 'row' | 'user'>): BulkResult {
+  return {
+    row: row.row,
+    upn: row.user,
+    status: 'error',
+    requestId: '',
+    serial: '',
+    aaguid: '',
+    credentialId: '',
+    methodId: '',
+    error: '',
+  };
+}
+
 export const RESULT_COLUMNS: (keyof BulkResult)[] = [
   'row',
   'upn',

@@ -113,6 +113,16 @@ interface DirectFlags {
   udpLocalPort?: string;
 }
 
+/** The bulk results file: --results, or next to the CSV, or named after the group. */
+function resultsPath(options: { csv?: string; group?: string; results?: string }): string {
+  return (
+    options.results ??
+    (options.csv
+      ? options.csv.replace(/(\.csv)?$/i, '.results.csv')
+      : `group-${options.group}.results.csv`)
+  );
+}
+
 /** `station bulk --direct`: checks the flags it needs, then runs with USB or the --udp keys. */
 async function bulkDirect(
   options: DirectFlags & { csv?: string; group?: string; results?: string; dryRun?: boolean },
@@ -142,11 +152,7 @@ async function bulkDirect(
   const outcome = await runBulkDirect(
     {
       ...(options.csv ? { csv: options.csv } : { group: options.group! }),
-      results:
-        options.results ??
-        (options.csv
-          ? options.csv.replace(/(\.csv)?$/i, '.results.csv')
-          : `group-${options.group}.results.csv`),
+      results: resultsPath(options),
       dryRun: options.dryRun ?? false,
       tenantId: config.tenantId,
       appId: options.appId!,
@@ -491,11 +497,7 @@ function program(
             {
               ...(options.csv ? { csv: options.csv } : { group: options.group! }),
               batchId: options.batchId,
-              results:
-                options.results ??
-                (options.csv
-                  ? options.csv.replace(/(\.csv)?$/i, '.results.csv')
-                  : `group-${options.group}.results.csv`),
+              results: resultsPath(options),
               dryRun: options.dryRun ?? false,
             },
             terminal,
