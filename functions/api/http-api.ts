@@ -106,9 +106,7 @@ export async function readBody<T extends z.ZodType>(
   if (!/^application\/json\b/i.test(type)) {
     throw new ApiError(415, 'UNSUPPORTED_MEDIA_TYPE', 'Send the body as application/json.');
   }
-  const declared = Number(request.headers.get('content-length') ?? Number.NaN);
-  if (Number.isFinite(declared) && declared > MAX_BODY_BYTES) throw bodyTooLarge();
-  const text = await readLimited(request, MAX_BODY_BYTES);
+  const text = await readLimitedText(request, MAX_BODY_BYTES);
   let value: unknown;
   try {
     value = JSON.parse(text);
@@ -118,12 +116,18 @@ export async function readBody<T extends z.ZodType>(
   return validate(schema, value, 'body');
 }
 
-function bodyTooLarge(): ApiError {
-  return new ApiError(413, 'BODY_TOO_LARGE', `The body is over ${MAX_BODY_BYTES} bytes.`);
+function bodyTooLarge(limit: number): ApiError {
+  return new ApiError(413, 'BODY_TOO_LARGE', `The body is over ${limit} bytes.`);
 }
 
-/** The body as UTF-8 text, read chunk by chunk and abandoned as soon as it passes `limit`. */
-async function readLimited(request: HttpRequest, limit: number): Promise<string> {
+/**
+ * The body as UTF-8 text: a declared Content-Length over `limit` is refused before anything is
+ * read, and the stream is read chunk by chunk and abandoned as soon as it passes `limit`
+ * (413 BODY_TOO_LARGE either way). Every handler that reads a body reads it through this.
+ */
+export async function readLimitedText(request: HttpRequest, limit: number): Promise<string> {
+  const declared = Number(request.headers.get('content-length') ?? Number.NaN);
+  if (Number.isFinite(declared) && declared > limit) throw bodyTooLarge(limit);
   if (!request.body) return '';
   const reader: ReadableStreamDefaultReader<Uint8Array> = request.body.getReader();
   const chunks: Uint8Array[] = [];
@@ -134,7 +138,7 @@ async function readLimited(request: HttpRequest, limit: number): Promise<string>
     size += value.byteLength;
     if (size > limit) {
       await reader.cancel();
-      throw bodyTooLarge();
+      throw bodyTooLarge(limit);
     }
     chunks.push(value);
   }

@@ -6,14 +6,15 @@ import { openPin } from '../../core/pin-envelope/pin-envelope.ts';
 import { RequestReason, RequestState } from '../../core/request/request-state.ts';
 import { RequestAction } from '../../core/request/request-view.ts';
 import type { Principal } from '../auth/principal.ts';
-import { claimApprovalDecision, type ApprovalDecision } from '../store/approval-decision-claim.ts';
-import type { ClaimHolderState } from '../store/open-request-claims.ts';
+import type { ApprovalDecision } from '../store/approval-decision-claim.ts';
 import { auditRefusal } from '../store/refusal-audit.ts';
 import { confirmDeliveryStep } from '../store/delivery-confirmation.ts';
 import { reportLostKey } from '../workflow/report-lost-key.ts';
-import { isFinished, type RequestSummary } from '../store/request-index.ts';
+import type { RequestSummary } from '../store/request-index.ts';
 import { RequestEvent } from '../workflow/request-events.ts';
-import { instanceExists, startRequest } from '../workflow/start-request.ts';
+import { startRequest } from '../workflow/start-request.ts';
+import { holderState, startOwnRequest } from '../workflow/start-own-request.ts';
+import { decideApproval } from '../workflow/decide-approval.ts';
 import { ApiError } from './api-error.ts';
 import {
   ADMIN_ROLE,
@@ -113,34 +114,10 @@ async function createRequest(call: ApiCall): Promise<HttpResponseInit> {
     );
   }
   const requestId = body.requestId ?? randomUUID();
-  const client = df.getClient(call.context);
-  const instanceId = `courier-request-${requestId}`;
-  if (await instanceExists(client, instanceId)) {
-    // A retried call finds the caller's own request. Someone else's id gets the answer an
-    // id nobody can see gets everywhere else (GET, decision…): nothing confirms it exists.
-    const summary = await services.requests.find(requestId);
-    const mine = summary
-      ? same(summary.requester.id, principal.userId)
-      : (await services.openRequests.holder(principal.userId)) === requestId;
-    if (!mine)
-      throw new ApiError(404, 'REQUEST_NOT_FOUND', `No request ${requestId} that you can see.`);
-    return json(200, { requestId, started: false }, { location: `/api/requests/${requestId}` });
-  }
-  // One open request at a time: a second key while one is on its way is a mistake, or a lost
-  // key, which is reported (and replaced) on the open request itself. The slot is claimed
-  // atomically, so concurrent calls cannot each see "none open" and each start one.
-  const claim = await services.openRequests.claim(principal.userId, requestId, (holder) =>
-    holderState(call, holder),
-  );
-  if (!claim.claimed) {
-    const open = await services.requests.find(claim.holder);
-    throw new ApiError(
-      409,
-      'OPEN_REQUEST_EXISTS',
-      `You already have request ${claim.holder}${open ? ` (${open.state})` : ''}; cancel it, or report its key lost, before asking for another.`,
-    );
-  }
-  const { started } = await startRequest(client, settings, {
+  // One path for the API and the bot: a retry finds the caller's own request, someone else's
+  // id is answered like an id nobody can see (GET, decision…), and the requester's one open
+  // slot is claimed atomically, so concurrent calls cannot each see "none open" and each start.
+  const result = await startOwnRequest(df.getClient(call.context), services, settings, {
     requestId,
     requester: actorOf(principal),
     reason: body.reason,
@@ -148,22 +125,28 @@ async function createRequest(call: ApiCall): Promise<HttpResponseInit> {
     ...(body.note ? { note: body.note } : {}),
     ...(body.shippingAddress ? { shippingAddress: body.shippingAddress } : {}),
   });
-  call.log.info('request-started', { requestId, started });
-  return json(
-    started ? 202 : 200,
-    { requestId, started },
-    { location: `/api/requests/${requestId}` },
-  );
-}
-
-/** Whether the request holding a requester's slot is still open (PinReleased counts as done). */
-async function holderState(call: ApiCall, requestId: string): Promise<ClaimHolderState> {
-  const summary = await call.services.requests.find(requestId);
-  if (summary) {
-    return isFinished(summary) || summary.state === RequestState.PinReleased ? 'finished' : 'open';
+  switch (result.outcome) {
+    case 'not-found':
+      throw new ApiError(404, 'REQUEST_NOT_FOUND', `No request ${requestId} that you can see.`);
+    case 'open-request-exists':
+      // A second key while one is on its way is a mistake, or a lost key, which is reported
+      // (and replaced) on the open request itself.
+      throw new ApiError(
+        409,
+        'OPEN_REQUEST_EXISTS',
+        `You already have request ${result.holder}${result.holderState ? ` (${result.holderState})` : ''}; cancel it, or report its key lost, before asking for another.`,
+      );
+    case 'already-started':
+    case 'started': {
+      const started = result.outcome === 'started';
+      call.log.info('request-started', { requestId, started });
+      return json(
+        started ? 202 : 200,
+        { requestId, started },
+        { location: `/api/requests/${requestId}` },
+      );
+    }
   }
-  const exists = await instanceExists(df.getClient(call.context), `courier-request-${requestId}`);
-  return exists ? 'open' : 'absent';
 }
 
 /** GET requests/mine: the caller's own requests, newest first. */
@@ -200,7 +183,13 @@ async function decide(call: ApiCall): Promise<HttpResponseInit> {
   };
   // Taken once, under the summary's ETag: a second decision (another approver, or a double
   // click) is told who decided and how, instead of a 202 that the workflow would then ignore.
-  const claim = await claimApprovalDecision(call.services.requests, summary.requestId, decision);
+  const claim = await decideApproval(
+    df.getClient(call.context),
+    call.services.requests,
+    summary,
+    decision,
+    body.comment,
+  );
   if (claim.outcome === 'already-decided') {
     throw alreadyDecided(call, summary.requestId, claim.earlier);
   }
@@ -211,12 +200,6 @@ async function decide(call: ApiCall): Promise<HttpResponseInit> {
       `You cannot approve request ${summary.requestId} now: it is ${claim.state}.`,
     );
   }
-  await raise(call, summary, RequestEvent.ApprovalDecision, {
-    approver: decision.by,
-    approved: decision.approved,
-    ...(body.comment ? { comment: body.comment } : {}),
-    at: decision.at,
-  });
   return json(202, {
     requestId: summary.requestId,
     decision: body.approved ? 'approved' : 'rejected',
@@ -373,7 +356,9 @@ async function reportLost(call: ApiCall): Promise<HttpResponseInit> {
     // The replacement takes the requester's one open slot from the lost key's request.
     const replacing = summary.requestId;
     const claim = await call.services.openRequests.claim(by.id, replacement, (holder) =>
-      holder === replacing ? Promise.resolve('finished' as const) : holderState(call, holder),
+      holder === replacing
+        ? Promise.resolve('finished' as const)
+        : holderState(df.getClient(call.context), call.services.requests, holder),
     );
     if (!claim.claimed) {
       throw new ApiError(

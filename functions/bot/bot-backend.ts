@@ -1,3 +1,5 @@
+import type { DecisionClaim } from '../store/approval-decision-claim.ts';
+import type { OwnRequestStart } from '../workflow/start-own-request.ts';
 import type { RequestReason, RequestState } from '../../core/request/request-state.ts';
 import type { RequestSummary } from '../store/request-index.ts';
 import type { ApprovalDecisionView } from './cards/approval-card.ts';
@@ -41,13 +43,14 @@ export interface BotBackend {
     keyClass: string;
     shippingAddress: string;
     note?: string;
-  }): Promise<{ started: boolean }>;
+  }): Promise<OwnRequestStart>;
+  /** Claims the one decision first (as the HTTP API does); only a won claim reaches the workflow. */
   decide(
     summary: RequestSummary,
     approver: BotUser,
     approved: boolean,
     comment?: string,
-  ): Promise<void>;
+  ): Promise<DecisionClaim>;
   cancel(summary: RequestSummary, by: BotUser): Promise<void>;
   reportLost(summary: RequestSummary, by: BotUser): Promise<void>;
   confirmDelivery(

@@ -213,7 +213,23 @@ export class CourierBot {
         }),
       };
     }
-    await this.backend.startRequest({ requestId, requester: user, ...form.value });
+    const start = await this.backend.startRequest({ requestId, requester: user, ...form.value });
+    if (start.outcome === 'open-request-exists') {
+      // Another click or the HTTP API won the race for the requester's one open slot.
+      const holder = await this.backend.find(start.holder);
+      return {
+        message: say(strings, 'openRequestExists', {
+          requestId: start.holder,
+          stage: holder
+            ? stageName(strings, holder.state)
+            : stageName(strings, RequestState.Requested),
+        }),
+      };
+    }
+    if (start.outcome === 'not-found') {
+      // A form id that is someone else's request: nothing confirms that it exists.
+      return { message: say(strings, 'requestNotFound', { requestId }) };
+    }
     const summary = await this.backend.find(requestId);
     const view = summary
       ? toRequestView(summary, user.id)
@@ -326,7 +342,14 @@ export class CourierBot {
       typeof data.comment === 'string' && data.comment.trim()
         ? data.comment.trim().slice(0, 500)
         : undefined;
-    await this.backend.decide(summary, user, approved, comment);
+    const claim = await this.backend.decide(summary, user, approved, comment);
+    if (claim.outcome === 'already-decided') {
+      // Another approver (or this one's first click) won: everyone sees that decision.
+      return { card: await this.approvalCardFor(strings, summary, user), forEveryone: true };
+    }
+    if (claim.outcome === 'not-awaiting') {
+      return { message: say(strings, 'notPending', { stage: stageName(strings, claim.state) }) };
+    }
     const view = toRequestView(summary, user.id);
     return {
       card: approvalCard(strings, view, {

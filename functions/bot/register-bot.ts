@@ -5,7 +5,8 @@ import {
   type InvocationContext,
 } from '@azure/functions';
 import * as df from 'durable-functions';
-import { errorResponse } from '../api/http-api.ts';
+import { ApiError } from '../api/api-error.ts';
+import { errorResponse, readLimitedText } from '../api/http-api.ts';
 import { invocationLogger } from '../log/courier-logger.ts';
 import { botRuntime, type BotRuntime } from './bot-runtime.ts';
 import { CourierBot } from './courier-bot.ts';
@@ -35,9 +36,24 @@ async function messages(
   const log = invocationLogger(context);
   try {
     const runtime = await botRuntime();
-    const text = await request.text();
-    if (Buffer.byteLength(text) > MAX_ACTIVITY_BYTES)
-      return problem(413, 'The activity is too large.');
+    // With an app id, Bot Framework always sends a bearer token: a request without one is
+    // refused before its body is read (the adapter then validates the token itself).
+    if (
+      runtime.settings.auth.kind !== 'local-unauthenticated' &&
+      !/^Bearer\s+\S/i.test(request.headers.get('authorization') ?? '')
+    ) {
+      await refuse(runtime, 'unsigned-activity', undefined, 'The activity carried no token.');
+      return problem(401, 'The activity is not signed by the Bot Framework for this bot.');
+    }
+    let text: string;
+    try {
+      text = await readLimitedText(request, MAX_ACTIVITY_BYTES);
+    } catch (error) {
+      if (error instanceof ApiError && error.status === 413) {
+        return problem(413, 'The activity is too large.');
+      }
+      throw error;
+    }
     let body: unknown;
     try {
       body = JSON.parse(text);

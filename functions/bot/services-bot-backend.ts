@@ -6,7 +6,8 @@ import { confirmDeliveryStep } from '../store/delivery-confirmation.ts';
 import type { RequestSummary } from '../store/request-index.ts';
 import { reportLostKey } from '../workflow/report-lost-key.ts';
 import { RequestEvent } from '../workflow/request-events.ts';
-import { startRequest } from '../workflow/start-request.ts';
+import { startOwnRequest } from '../workflow/start-own-request.ts';
+import { decideApproval } from '../workflow/decide-approval.ts';
 import { approvalDecisionOf } from './approval-decision-of.ts';
 import type { BotBackend, BotRefusal, BotUser, DeliveryOutcome } from './bot-backend.ts';
 import type { ApprovalDecisionView } from './cards/approval-card.ts';
@@ -68,7 +69,7 @@ export class ServicesBotBackend implements BotBackend {
   async startRequest(request: Parameters<BotBackend['startRequest']>[0]) {
     const keyClass = this.services.settings.keyClasses.find((k) => k.name === request.keyClass);
     if (!keyClass) throw new Error(`Unknown key class ${request.keyClass}.`);
-    const { started } = await startRequest(this.client, this.services.settings, {
+    return startOwnRequest(this.client, this.services, this.services.settings, {
       requestId: request.requestId,
       requester: request.requester,
       reason: request.reason,
@@ -76,16 +77,16 @@ export class ServicesBotBackend implements BotBackend {
       shippingAddress: request.shippingAddress,
       ...(request.note ? { note: request.note } : {}),
     });
-    return { started };
   }
 
-  async decide(summary: RequestSummary, approver: BotUser, approved: boolean, comment?: string) {
-    await this.client.raiseEvent(summary.instanceId, RequestEvent.ApprovalDecision, {
-      approver,
-      approved,
-      ...(comment ? { comment } : {}),
-      at: new Date().toISOString(),
-    });
+  decide(summary: RequestSummary, approver: BotUser, approved: boolean, comment?: string) {
+    return decideApproval(
+      this.client,
+      this.services.requests,
+      summary,
+      { by: approver, approved, at: new Date().toISOString() },
+      comment,
+    );
   }
 
   async cancel(summary: RequestSummary, by: BotUser) {

@@ -2,6 +2,7 @@
 export type ProvisionStep =
   | 'inspect'
   | 'check-key-class'
+  | 'check-policy'
   | 'reset'
   | 'set-pin'
   | 'set-min-pin-length'

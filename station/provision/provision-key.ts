@@ -1,4 +1,8 @@
 import type { KeyObject } from 'node:crypto';
+import type {
+  KeyCheckRequest,
+  KeyCheckResponse,
+} from '../../core/station-api/key-check-schemas.ts';
 import {
   decodeCreationOptions,
   type DecodedCreationOptions,
@@ -45,6 +49,11 @@ export interface ProvisionService {
     body: { leaseId: string; attempt: number },
   ): Promise<SignInChallenge>;
   signInCheck(jobId: string, assertion: SignInAssertion): Promise<SignInCheckResult>;
+  /**
+   * The tenant's passkey policy (and, with attestation enforced, the FIDO metadata) on this key
+   * model for the job's user. Optional: a service that cannot answer leaves it to Graph.
+   */
+  keyCheck?(jobId: string, body: KeyCheckRequest): Promise<KeyCheckResponse>;
   /** May this key be reset? Throws (KEY_ASSIGNED) while it belongs to a live request. */
   resetCheck?(serial: number, stationId: string): Promise<void>;
   confirmPinChange(
@@ -113,6 +122,17 @@ export async function provisionKey(input: ProvisionInput): Promise<ProvisionResu
     await winkAt(key);
     prompts.step('check-key-class', `Checking ${name} against ${job.keyClass.name}`);
     const plan = admitKey(profile, job.keyClass);
+    if (service.keyCheck) {
+      prompts.step('check-policy', `Checking ${name} against your tenant's passkey policy`);
+      const verdict = await service.keyCheck(job.jobId, { leaseId, aaguid: profile.aaguid });
+      if (!verdict.allowed) {
+        // Refused before anything was written to the key: it stays fresh for another job.
+        throw new ProvisionError(
+          'KEY_NOT_ALLOWED',
+          `Your tenant's passkey policy refuses ${name} for this user (${verdict.problems.map((p) => p.message).join(' ')}); set the key aside unchanged and tell IT.`,
+        );
+      }
+    }
     if (profile.pinSet) {
       if (input.allowReset === false) {
         throw new ProvisionError(

@@ -1,4 +1,9 @@
 import { createPublicKey, type KeyObject } from 'node:crypto';
+import {
+  keyCheckResponseSchema,
+  type KeyCheckRequest,
+  type KeyCheckResponse,
+} from '../../core/station-api/key-check-schemas.ts';
 import { Agent } from 'node:https';
 import { rootCertificates } from 'node:tls';
 import type { z } from 'zod';
@@ -110,6 +115,11 @@ export class StationApiClient {
       { leaseId },
       creationOptionsResponseSchema,
     );
+  }
+
+  /** The tenant's word on a key model for this job's user, before its PIN is touched. */
+  keyCheck(jobId: string, body: KeyCheckRequest): Promise<KeyCheckResponse> {
+    return this.call('POST', `station/jobs/${enc(jobId)}/key-check`, body, keyCheckResponseSchema);
   }
 
   async pinEnvelopeKey(): Promise<{ kid: string; publicKey: KeyObject }> {

@@ -44,13 +44,44 @@ describe('refusals, each with a clear message and a record', () => {
       { tlsOptions: { ca: stack.host.caPem } },
     );
     const today = new Date().toISOString().slice(0, 10);
-    const records = await new BotRefusals(new BotState(table)).onDay(today);
-    expect(records).toEqual([
+    const refusals = new BotRefusals(new BotState(table));
+    // Without a token the body is never read, so who it claims to be from is unknown.
+    expect(await refusals.onDay(today)).toEqual([
+      expect.objectContaining({ reason: 'unsigned-activity' }),
+    ]);
+
+    // A forged token gets as far as the adapter's validation, and no further.
+    const forged = await postRawMessage(
+      stack,
+      {
+        text: 'request a key',
+        serviceUrl: 'https://smba.trafficmanager.net/teams/',
+        botId: `28:${BOT_APP_ID}`,
+      },
+      { authorization: 'Bearer eyJhbGciOiJub25lIn0.eyJhdWQiOiJ4In0.' },
+    );
+    expect(forged.status).toBe(401);
+    expect(await refusals.onDay(today)).toEqual([
+      expect.objectContaining({ reason: 'unsigned-activity' }),
       expect.objectContaining({
         reason: 'unsigned-activity',
         claimedFrom: '74d50326-ba14-4319-ac27-15d63260d1ba',
       }),
     ]);
+  });
+
+  it('refuses an activity over the size limit', async () => {
+    const answer = await postRawMessage(
+      stack,
+      {
+        text: 'x'.repeat(300 * 1024),
+        serviceUrl: 'https://smba.trafficmanager.net/teams/',
+        botId: `28:${BOT_APP_ID}`,
+      },
+      { authorization: 'Bearer x.y.z' },
+    );
+    expect(answer.status).toBe(413);
+    expect(answer.text).toMatch(/too large/);
   });
 
   it('refuses a second PIN reveal and a reveal by anyone but the requester, on the record', async () => {

@@ -80,6 +80,40 @@ describe('Teams, end to end through the local stack (CloudAdapter on loopback)',
     await lastCard('employee', /The mailroom is programming your key/);
   }, 120_000);
 
+  it('takes one decision when the approver clicks the card and uses the API at the same moment', async () => {
+    const kwame = stack.as('kwame.asante@fabrikam.example');
+    expect(
+      (await kwame.post('requests', { requestId: 'race-card-01', reason: 'backup' })).status,
+    ).toBe(202);
+    const approval = await lastCard('manager', /Security key request from Kwame Asante/);
+    const lars = stack.as('manager');
+    await stack.token('manager');
+    const [onCard, overApi] = await Promise.all([
+      stack.teams.as('manager').execute('approve', { requestId: 'race-card-01' }, approval.id),
+      lars.post('requests/race-card-01/decision', { approved: false }),
+    ]);
+    // Exactly one channel won, and what each was told is what happened.
+    const final = await eventually(async () => {
+      const view = (await kwame.get('requests/race-card-01')).json<RequestView>();
+      return view.state === 'AwaitingStation' || view.state === 'Closed' ? view : undefined;
+    }, 'the decision to reach the workflow');
+    if (final.state === 'AwaitingStation') {
+      expect(text(onCard.value)).toMatch(/Approved by Lars Eriksson/);
+      expect(overApi.status).toBe(409);
+      expect(overApi.json<{ error: { message: string } }>().error.message).toContain(
+        'You already approved',
+      );
+    } else {
+      expect(overApi.status).toBe(202);
+      expect(text(onCard.value)).toMatch(/Rejected by Lars Eriksson/);
+    }
+    const audit = await stack.as('admin').get('manage/audit?requestId=race-card-01');
+    const decisions = audit
+      .json<{ records: { event: string }[] }>()
+      .records.filter((r) => r.event === 'approved' || r.event === 'rejected');
+    expect(decisions).toHaveLength(1);
+  }, 120_000);
+
   it('refuses activities that do not come from loopback Teams', async () => {
     const answer = await postRawMessage(stack, {
       text: 'hi',

@@ -7,7 +7,9 @@ import type {
   DeliveryOutcome,
 } from '../../../functions/bot/bot-backend.ts';
 import type { ApprovalDecisionView } from '../../../functions/bot/cards/approval-card.ts';
-import type { RequestSummary } from '../../../functions/store/request-index.ts';
+import { isFinished, type RequestSummary } from '../../../functions/store/request-index.ts';
+import type { DecisionClaim } from '../../../functions/store/approval-decision-claim.ts';
+import type { OwnRequestStart } from '../../../functions/workflow/start-own-request.ts';
 
 export const EMPLOYEE = { id: '74d50326-ba14-4319-ac27-15d63260d1ba', displayName: 'Maja Lind' };
 export const MANAGER = { id: '78e3ba99-1288-4b2f-8e04-b1cb1e31e884', displayName: 'Lars Eriksson' };
@@ -40,8 +42,18 @@ export class MemoryBotBackend implements BotBackend {
     return this.summaries.get(requestId);
   }
 
-  async startRequest(request: Parameters<BotBackend['startRequest']>[0]) {
-    if (this.summaries.has(request.requestId)) return { started: false };
+  async startRequest(request: Parameters<BotBackend['startRequest']>[0]): Promise<OwnRequestStart> {
+    const existing = this.summaries.get(request.requestId);
+    if (existing) {
+      return existing.requester.id === request.requester.id
+        ? { outcome: 'already-started' }
+        : { outcome: 'not-found' };
+    }
+    const open = [...this.summaries.values()].find(
+      (s) => s.requester.id === request.requester.id && !isFinished(s),
+    );
+    if (open)
+      return { outcome: 'open-request-exists', holder: open.requestId, holderState: open.state };
     this.add(request.requestId, RequestState.AwaitingApproval, request.requester, request.reason);
     this.events.push({
       kind: 'start',
@@ -49,7 +61,7 @@ export class MemoryBotBackend implements BotBackend {
       by: request.requester.id,
       detail: request,
     });
-    return { started: true };
+    return { outcome: 'started' };
   }
 
   add(
@@ -76,13 +88,29 @@ export class MemoryBotBackend implements BotBackend {
     return summary;
   }
 
-  async decide(summary: RequestSummary, approver: BotUser, approved: boolean, comment?: string) {
+  async decide(
+    summary: RequestSummary,
+    approver: BotUser,
+    approved: boolean,
+    comment?: string,
+  ): Promise<DecisionClaim> {
+    // The same one-decision rule as the store's ETag-guarded claim.
+    const earlier = this.decisions.get(summary.requestId);
+    if (earlier) return { outcome: 'already-decided', earlier: { ...earlier, by: earlier.by } };
+    const at = new Date().toISOString();
+    this.decisions.set(summary.requestId, {
+      approved,
+      by: approver,
+      at,
+      ...(comment ? { comment } : {}),
+    });
     this.events.push({
       kind: approved ? 'approve' : 'reject',
       requestId: summary.requestId,
       by: approver.id,
       detail: comment,
     });
+    return { outcome: 'claimed' };
   }
 
   async cancel(summary: RequestSummary, by: BotUser) {

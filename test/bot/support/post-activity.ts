@@ -2,12 +2,13 @@ import type { LocalStack } from '../../../local/stack/start-local-stack.ts';
 import { httpsCall, type CallResult } from '../../local/host/support/https-call.ts';
 
 /**
- * POSTs a message activity straight to the bot endpoint, with no Bot Framework token: what a
- * caller who is not Teams can send. Maja Lind claims to be the sender.
+ * POSTs a message activity straight to the bot endpoint, with no Bot Framework token (or the
+ * headers given, such as a forged one): what a caller who is not Teams can send. Maja Lind claims to be the sender.
  */
 export function postRawMessage(
   stack: Pick<LocalStack, 'host'>,
   fields: { text: string; serviceUrl: string; botId: string },
+  headers: Record<string, string> = {},
 ): Promise<CallResult> {
   return httpsCall({ url: stack.host.url, caPem: stack.host.caPem }, 'POST', '/api/messages', {
     body: JSON.stringify({
@@ -19,6 +20,6 @@ export function postRawMessage(
       conversation: { id: 'a:x', conversationType: 'personal' },
       recipient: { id: fields.botId },
     }),
-    headers: { 'content-type': 'application/json' },
+    headers: { 'content-type': 'application/json', ...headers },
   });
 }

@@ -217,11 +217,37 @@ describe('faults', () => {
     expect(methodsOf('daniel.osei@fabrikam.example')).toHaveLength(1);
   }, 60_000);
 
-  it('Graph refusing on policy: the key needs a reset, nothing is registered', async () => {
+  it("the tenant's policy refuses the key before its PIN is touched, on the record", async () => {
     const jobId = await queued('kwame.asante@fabrikam.example');
     const before = methodsOf('kwame.asante@fabrikam.example').length;
     const k = await key();
-    const failure = await rejection(ProvisionError, (await run(jobId, k, prompts())).result);
+    const p = prompts();
+    const failure = await rejection(ProvisionError, (await run(jobId, k, p)).result);
+    expect(failure).toMatchObject({ code: 'KEY_NOT_ALLOWED', needsReset: false });
+    expect((failure as Error).message).toMatch(
+      /passkey policy refuses .* set the key aside unchanged/,
+    );
+    // Nothing was written to the key: no PIN, no credential, no touch asked for.
+    expect(k.key.info().options.clientPin).toBe(false);
+    expect(p.lines.some((l) => l.startsWith('set-pin'))).toBe(false);
+    expect(methodsOf('kwame.asante@fabrikam.example')).toHaveLength(before);
+    const audit = await stack.as('admin').get(`manage/audit?requestId=${jobId.slice(4)}`);
+    expect(audit.json<{ records: { event: string }[] }>().records.map((r) => r.event)).toContain(
+      'key-refused-by-policy',
+    );
+  }, 60_000);
+
+  it('Graph refusing on policy at registration (the policy changed after the key check): the key needs a reset, nothing is registered', async () => {
+    const jobId = await queued('kwame.asante@fabrikam.example');
+    const before = methodsOf('kwame.asante@fabrikam.example').length;
+    const k = await key();
+    // The key check said yes (here: was not asked); by registration the policy says no.
+    const late = Object.create(client) as StationApiClient;
+    late.keyCheck = undefined as unknown as StationApiClient['keyCheck'];
+    const failure = await rejection(
+      ProvisionError,
+      (await run(jobId, k, prompts(), { service: late })).result,
+    );
     expect(failure).toMatchObject({ code: 'REGISTRATION_REFUSED', needsReset: true });
     expect((failure as Error).message).toContain('refused');
     expect(methodsOf('kwame.asante@fabrikam.example')).toHaveLength(before);
