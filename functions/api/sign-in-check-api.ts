@@ -9,7 +9,7 @@ import { RequestEvent } from '../workflow/request-events.ts';
 import { ApiError } from './api-error.ts';
 import { json, readBody, registerRoutes, STATION_ROLE, type ApiCall } from './http-api.ts';
 import { audited, jobIdOf, operatorOf, raise, requireLease } from './station-api.ts';
-import { registeredCredential, verifySignIn } from './verify-sign-in.ts';
+import { registeredCredential, verifySignIn } from '../../core/webauthn/verify-sign-in.ts';
 
 /** Sign-in challenges live as long as Entra's: five minutes. */
 const CHALLENGE_LIFETIME_MS = 5 * 60_000;

@@ -71,13 +71,28 @@ export function readBulkCsv(text: string): BulkRow[] {
 export interface BulkResult {
   row: number;
   upn: string;
-  status: 'started' | 'exists' | 'error' | 'would-start';
+  status: 'started' | 'exists' | 'registered' | 'error' | 'would-start';
   requestId: string;
   serial: string;
   aaguid: string;
   credentialId: string;
   methodId: string;
   error: string;
+}
+
+/** A row's result before anything is known: an error until a status says otherwise. */
+export function emptyResult(row: Pick<BulkRow, 'row' | 'user'>): BulkResult {
+  return {
+    row: row.row,
+    upn: row.user,
+    status: 'error',
+    requestId: '',
+    serial: '',
+    aaguid: '',
+    credentialId: '',
+    methodId: '',
+    error: '',
+  };
 }
 
 export const RESULT_COLUMNS: (keyof BulkResult)[] = [

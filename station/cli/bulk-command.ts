@@ -1,6 +1,7 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import { z } from 'zod';
 import {
+  emptyResult,
   readBulkCsv,
   readResultsCsv,
   writeResultsCsv,
@@ -74,18 +75,7 @@ export async function runBulk(
   );
   const results = new Map<string, BulkResult>(previous.map((r) => [r.upn.toLowerCase(), r]));
   const record = (row: BulkRow, fields: Partial<BulkResult>) => {
-    const result: BulkResult = {
-      row: row.row,
-      upn: row.user,
-      status: 'error',
-      requestId: '',
-      serial: '',
-      aaguid: '',
-      credentialId: '',
-      methodId: '',
-      error: '',
-      ...fields,
-    };
+    const result: BulkResult = { ...emptyResult(row), ...fields };
     results.set(row.user.toLowerCase(), result);
   };
   if (options.dryRun) {

@@ -7,7 +7,9 @@ import { hidSlot } from '../provision/key-slots.ts';
 import { keyName } from '../provision/provision-key.ts';
 import { StationApiError } from '../service/station-api-error.ts';
 import { listFidoDevices } from '../transport/node-hid-transport.ts';
+import { runBulkDirect } from './bulk-direct-command.ts';
 import { runBulk } from './bulk-command.ts';
+import { printLetters } from './letters-command.ts';
 import { EXIT_CODES_HELP, ExitCode } from './exit-codes.ts';
 import { inspectionLines, inspectKey } from './inspect-command.ts';
 import { KeySourceError, udpSlots } from './key-sources.ts';
@@ -21,6 +23,7 @@ import {
   resolveStationConfig,
   StationConfigError,
   writeConfigFile,
+  type StationConfig,
   type StationConfigFile,
 } from './station-config.ts';
 import { stationContext } from './station-context.ts';
@@ -95,6 +98,95 @@ function numberOption(text: string | undefined): number | undefined {
   if (!/^\d+$/.test(text))
     throw new KeySourceError('USAGE', `Expected a whole number, got "${text}".`);
   return Number(text);
+}
+
+interface DirectFlags {
+  direct?: boolean;
+  appId?: string;
+  certificate?: string;
+  graphUrl?: string;
+  aaguid?: string[];
+  minimumFirmware: string;
+  lettersKey?: string;
+  letters?: string;
+  udp?: string[];
+  udpLocalPort?: string;
+}
+
+/** The bulk results file: --results, or next to the CSV, or named after the group. */
+function resultsPath(options: { csv?: string; group?: string; results?: string }): string {
+  return (
+    options.results ??
+    (options.csv
+      ? options.csv.replace(/(\.csv)?$/i, '.results.csv')
+      : `group-${options.group}.results.csv`)
+  );
+}
+
+/** `station bulk --direct`: checks the flags it needs, then runs with USB or the --udp keys. */
+async function bulkDirect(
+  options: DirectFlags & { csv?: string; group?: string; results?: string; dryRun?: boolean },
+  config: StationConfig,
+  terminal: Terminal,
+): Promise<number> {
+  const missing = [
+    options.appId ? undefined : '--app-id',
+    options.certificate ? undefined : '--certificate',
+    options.aaguid?.length ? undefined : '--aaguid',
+  ].filter(Boolean);
+  if (missing.length > 0) {
+    throw new StationConfigError('INVALID_CONFIG', `--direct needs ${missing.join(', ')}.`);
+  }
+  if (options.group !== undefined && !/^[0-9a-f-]{36}$/i.test(options.group)) {
+    throw new StationConfigError(
+      'INVALID_CONFIG',
+      `--group takes the group's object id (a GUID, from the Entra admin center), got "${options.group}".`,
+    );
+  }
+  const slots = udpSlots({
+    udp: options.udp ?? [],
+    udpLocalPort: numberOption(options.udpLocalPort),
+  });
+  let next = 0;
+  const { roots } = stationContext(config);
+  const outcome = await runBulkDirect(
+    {
+      ...(options.csv ? { csv: options.csv } : { group: options.group! }),
+      results: resultsPath(options),
+      dryRun: options.dryRun ?? false,
+      tenantId: config.tenantId,
+      appId: options.appId!,
+      certificate: options.certificate!,
+      authorityHost: config.authorityHost,
+      graphUrl:
+        options.graphUrl ??
+        (config.sources.authorityHost === 'local stack default'
+          ? config.authorityHost
+          : 'https://graph.microsoft.com'),
+      caFile: config.caFile,
+      aaguids: options.aaguid!,
+      minimumFirmware: options.minimumFirmware,
+      lettersKey: options.lettersKey,
+      letters: options.letters,
+      attestationRoots: roots,
+      minPinLength: config.minPinLength,
+      nextKey: async (upn) => {
+        if (slots.length > 0) {
+          const slot = slots[next++];
+          if (!slot)
+            throw new KeySourceError('NO_USB', `No --udp key left for ${upn}: give one per row.`);
+          return openKey(slot);
+        }
+        await terminal.ask(`Plug in a fresh key for ${upn} (only that one), then press Enter.`, {
+          event: 'plug-in',
+          user: upn,
+        });
+        return oneKey({});
+      },
+    },
+    terminal,
+  );
+  return outcome.failed > 0 ? ExitCode.FAILED : ExitCode.OK;
 }
 
 function program(
@@ -343,16 +435,40 @@ function program(
       'per-row results CSV (default: next to the input); a rerun resumes from it',
     )
     .option('--dry-run', 'check the CSV and show what would be sent; send nothing')
+    .option(
+      '--direct',
+      'no service: program the keys here and register them straight with Graph (IT admin certificate; PINs in sealed letters)',
+    )
+    .option('--app-id <id>', '--direct: the app registration allowed to register passkeys')
+    .option(
+      '--certificate <file>',
+      '--direct: PEM with the app’s certificate and private key, for this run only (never stored)',
+    )
+    .option('--graph-url <url>', '--direct: Microsoft Graph (default: the tenant’s)')
+    .option('--aaguid <uuid...>', '--direct: the key models (AAGUIDs) this run may program')
+    .option('--minimum-firmware <x.y.z>', '--direct: the lowest firmware accepted', '5.7.0')
+    .option(
+      '--letters-key <file.asc>',
+      '--direct: the IT admin’s OpenPGP public key; the PIN letters are written only encrypted to it',
+    )
+    .option('--letters <file>', '--direct: the sealed PIN letters (default: next to the results)')
+    .option(
+      '--udp <host:port...>',
+      '--direct: HID-over-UDP keys, one per row in order, instead of USB',
+    )
+    .option('--udp-local-port <port>', 'the station’s UDP port (default 7112)')
     .action(
       guarded(async (command) => {
         const { terminal, config: current } = await context(command);
-        const options = command.opts<{
-          csv?: string;
-          group?: string;
-          batchId: string;
-          results?: string;
-          dryRun?: boolean;
-        }>();
+        const options = command.opts<
+          {
+            csv?: string;
+            group?: string;
+            batchId: string;
+            results?: string;
+            dryRun?: boolean;
+          } & DirectFlags
+        >();
         if (!/^[A-Za-z0-9-]{4,34}$/.test(options.batchId)) {
           throw new StationConfigError(
             'INVALID_CONFIG',
@@ -364,6 +480,9 @@ function program(
             'INVALID_CONFIG',
             'Give exactly one of --csv FILE or --group ID.',
           );
+        }
+        if (options.direct) {
+          return bulkDirect(options, current, terminal);
         }
         if (options.group !== undefined && !/^[0-9a-f-]{36}$/i.test(options.group)) {
           throw new StationConfigError(
@@ -378,11 +497,7 @@ function program(
             {
               ...(options.csv ? { csv: options.csv } : { group: options.group! }),
               batchId: options.batchId,
-              results:
-                options.results ??
-                (options.csv
-                  ? options.csv.replace(/(\.csv)?$/i, '.results.csv')
-                  : `group-${options.group}.results.csv`),
+              results: resultsPath(options),
               dryRun: options.dryRun ?? false,
             },
             terminal,
@@ -391,6 +506,42 @@ function program(
         } finally {
           client.close();
         }
+      }),
+    );
+
+  root
+    .command('letters')
+    .description('sealed PIN letters from station bulk --direct')
+    .command('print')
+    .description(
+      'decrypt sealed PIN letters in memory and send them to the printer (lp), or to standard output with --stdout',
+    )
+    .argument('<file>', 'the sealed letters (.pdf.asc)')
+    .requiredOption('--key <file.asc>', 'the IT admin’s OpenPGP private key')
+    .option('--passphrase-env <name>', 'the environment variable holding the key’s passphrase')
+    .option('--printer <name>', 'the printer (lp -d); default: the system’s default printer')
+    .option('--stdout', 'write the PDF to standard output for a pipe, instead of printing')
+    .action(
+      guarded(async (command) => {
+        const { terminal } = await context(command);
+        const options = command.opts<{
+          key: string;
+          passphraseEnv?: string;
+          printer?: string;
+          stdout?: boolean;
+        }>();
+        await printLetters(
+          {
+            file: command.args[0]!,
+            key: options.key,
+            passphraseEnv: options.passphraseEnv,
+            printer: options.printer,
+            stdout: options.stdout ?? false,
+            out: process.stdout,
+          },
+          terminal,
+        );
+        return ExitCode.OK;
       }),
     );
 

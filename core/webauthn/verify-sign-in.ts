@@ -3,9 +3,9 @@ import { verifyAuthenticationResponse } from '@simplewebauthn/server';
 // SimpleWebAuthn's own CBOR, not core/cbor: the deployed app must not carry cbor-x (the station's
 // canonical CBOR, with a native extension); the package's import-graph check enforces it.
 import { decodeAttestationObject, parseAuthenticatorData } from '@simplewebauthn/server/helpers';
-import { bytesEqual } from '../../core/bytes.ts';
-import { decodeBase64Url, encodeBase64Url } from '../../core/webauthn/base64url.ts';
-import type { SignInAssertion } from '../../core/station-api/sign-in-check-schemas.ts';
+import { bytesEqual } from '../bytes.ts';
+import { decodeBase64Url, encodeBase64Url } from './base64url.ts';
+import type { SignInAssertion } from '../station-api/sign-in-check-schemas.ts';
 
 export type SignInVerdict =
   { verified: true; signCount: number } | { verified: false; reason: string };
