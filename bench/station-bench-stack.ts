@@ -1,4 +1,5 @@
 import { mkdtemp, rm } from 'node:fs/promises';
+import { benchEmployees } from './bench-employees.ts';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -14,18 +15,11 @@ import { httpsCall } from '../test/local/host/support/https-call.ts';
  */
 const jobs = Number(process.argv[process.argv.indexOf('--jobs') + 1] ?? '9');
 const seed = await loadTenantSeed();
-const template = seed.users.find((u) => u.userPrincipalName === 'maja.lind@fabrikam.example')!;
-const employees = Array.from({ length: jobs }, (_, i) => {
-  const n = String(i + 1).padStart(5, '0');
-  return {
-    ...template,
-    id: `00000000-0000-4000-9100-${n.padStart(12, '0')}`,
-    userPrincipalName: `station.bench.${n}@fabrikam.example`,
-    displayName: `Station Bench ${n}`,
-    mail: `station.bench.${n}@fabrikam.example`,
-    employeeId: `7${n}`,
-    fido2Methods: [],
-  };
+const employees = benchEmployees(seed, jobs, {
+  idBlock: '9100',
+  upnPrefix: 'station.bench',
+  displayName: 'Station Bench',
+  employeeIdDigit: '7',
 });
 const stateDirectory = await mkdtemp(join(tmpdir(), 'courier-bench-station-'));
 const stack = await startLocalStack({

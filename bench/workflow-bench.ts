@@ -1,4 +1,5 @@
 import { mkdtemp, rm } from 'node:fs/promises';
+import { benchEmployees } from './bench-employees.ts';
 import { Agent } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -36,20 +37,17 @@ export async function runWorkflowBench({
   concurrency,
 }: WorkflowBenchOptions): Promise<void> {
   const seed = await loadTenantSeed();
-  const template = seed.users.find((u) => u.userPrincipalName === 'maja.lind@fabrikam.example')!;
-  const employees = Array.from({ length: requests }, (_, i) => {
-    const n = String(i + 1).padStart(5, '0');
-    return {
-      ...template,
-      id: `00000000-0000-4000-9000-${n.padStart(12, '0')}`,
-      userPrincipalName: `bench.employee.${n}@fabrikam.example`,
-      displayName: `Bench Employee ${n}`,
-      mail: `bench.employee.${n}@fabrikam.example`,
-      employeeId: `8${n}`,
-      manager: MANAGERS[i % MANAGERS.length]!,
-      fido2Methods: [],
-    };
-  });
+  const employees = benchEmployees(
+    seed,
+    requests,
+    {
+      idBlock: '9000',
+      upnPrefix: 'bench.employee',
+      displayName: 'Bench Employee',
+      employeeIdDigit: '8',
+    },
+    (i) => ({ manager: MANAGERS[i % MANAGERS.length]! }),
+  );
   const stateDirectory = await mkdtemp(join(tmpdir(), 'courier-bench-workflow-'));
   const stack = await startLocalStack({
     stateDirectory,
@@ -104,7 +102,7 @@ export async function runWorkflowBench({
       await until(token, requestId, 'AwaitingApproval');
       startSteps.push(performance.now() - mark);
       mark = performance.now();
-      const manager = managerTokens.get(employee.manager)!;
+      const manager = managerTokens.get(employee.manager!)!;
       const decided = await call(manager, 'POST', `requests/${requestId}/decision`, {
         approved: true,
       });

@@ -3,6 +3,7 @@ import type { RequestView } from '../../../core/request/request-view.ts';
 import { startTestStack, signIn, type TestStack } from '../support/courier-stack.ts';
 import { eventually } from '../support/eventually.ts';
 import { TestStation } from '../support/test-station.ts';
+import { queueJobs } from '../../station/support/station-harness.ts';
 
 let stack: TestStack;
 
@@ -12,25 +13,7 @@ beforeAll(async () => {
 afterAll(async () => stack?.stop());
 
 /** Pre-approved requests through the admin API: the quickest way to put jobs in the queue. */
-async function queuedJobs(batchId: string, users: string[]): Promise<string[]> {
-  const answer = await stack.as('admin').post('manage/requests/bulk', {
-    batchId,
-    requests: users.map((user) => ({ user })),
-  });
-  expect(answer.status, answer.text).toBe(200);
-  const ids = answer
-    .json<{ results: { requestId: string }[] }>()
-    .results.map((r) => `job-${r.requestId}`);
-  await eventually(
-    async () => {
-      const listed = await stack.as('operator').get('station/jobs');
-      const jobs = listed.json<{ jobs: { jobId: string }[] }>().jobs.map((j) => j.jobId);
-      return ids.every((id) => jobs.includes(id)) ? true : undefined;
-    },
-    `jobs ${ids.join(', ')} in the queue`,
-  );
-  return ids;
-}
+const queuedJobs = (batchId: string, users: string[]) => queueJobs(stack, batchId, users);
 
 async function requestState(requestId: string): Promise<RequestView> {
   const answer = await stack.as('admin').get(`requests/${requestId}`);
