@@ -13,6 +13,10 @@ import { startTestStack, type TestStack } from '../../functions/support/courier-
 import { eventually } from '../../functions/support/eventually.ts';
 import { plugKey, stationClient, type PluggedKey } from '../support/station-harness.ts';
 import { decodeBase64Url, encodeBase64Url } from '../../../core/webauthn/base64url.ts';
+import { ClientPinSubCommand } from '../../../station/ctap/client-pin-command.ts';
+import type { Ctap2 } from '../../../station/ctap/ctap2.ts';
+import { CtapError } from '../../../station/ctap/ctap-error.ts';
+import { CtapStatus } from '../../../station/ctap/ctap-status.ts';
 
 const OLDER = 'Software key, older models';
 let stack: TestStack;
@@ -215,6 +219,30 @@ describe('faults', () => {
     expect(done.attempt).toBe(1);
     expect(p.lines.some((l) => l.includes('expired while waiting for the touch'))).toBe(true);
     expect(methodsOf('daniel.osei@fabrikam.example')).toHaveLength(1);
+  }, 60_000);
+
+  it('a key that refuses the PIN under its own PIN policy: one instruction, nothing registered, job requeued', async () => {
+    const jobId = await queued('chloe.dubois@fabrikam.example');
+    const before = methodsOf('chloe.dubois@fabrikam.example').length;
+    const k = await key();
+    // A key with a stricter PIN policy than it advertises (PIN complexity, say) answers setPIN
+    // with CTAP2_ERR_PIN_POLICY_VIOLATION (0x37).
+    const strict = Object.create(k.open.ctap) as Ctap2;
+    strict.clientPin = (request, options) =>
+      request.subCommand === ClientPinSubCommand.SET_PIN
+        ? Promise.reject(
+            new CtapError(CtapStatus.PIN_POLICY_VIOLATION, { command: 'clientPIN/setPIN' }),
+          )
+        : k.open.ctap.clientPin(request, options);
+    const failure = await rejection(
+      ProvisionError,
+      (await run(jobId, k, prompts(), { key: { ...k.open, ctap: strict } })).result,
+    );
+    expect(failure).toMatchObject({ code: 'KEY_ERROR' });
+    expect((failure as Error).message).toMatch(/refused the PIN under its own PIN policy/);
+    expect((failure as Error).message).not.toMatch(/0x37|CTAP2_ERR/);
+    expect(methodsOf('chloe.dubois@fabrikam.example')).toHaveLength(before);
+    await backInQueue(jobId);
   }, 60_000);
 
   it("the tenant's policy refuses the key before its PIN is touched, on the record", async () => {
