@@ -182,6 +182,23 @@ export class GraphGateway {
   }
 
   /** Every member of a group that is a user (nested groups and devices are skipped), following @odata.nextLink. */
+  /**
+   * Groups whose displayName is exactly `name` (documented: `displayName` supports `eq` in
+   * $filter on /groups). Names are not unique in Entra, so callers decide what several mean.
+   */
+  async findGroupsByName(name: string): Promise<{ id: string; displayName: string }[]> {
+    const pageSchema = graphPageSchema(z.looseObject({ id: z.string(), displayName: z.string() }));
+    const filter = encodeURIComponent(`displayName eq '${name.replace(/'/g, "''")}'`);
+    const page = (
+      await this.request(
+        'GET',
+        `/groups?$filter=${filter}&$select=id,displayName&$top=10`,
+        pageSchema,
+      )
+    ).value;
+    return page.value.map((g) => ({ id: g.id, displayName: g.displayName }));
+  }
+
   async listGroupMembers(groupId: string, pageSize = 100): Promise<DirectoryUser[]> {
     const pageSchema = graphPageSchema(
       directoryUserSchema.extend({ '@odata.type': z.string().optional() }),

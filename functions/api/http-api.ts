@@ -209,7 +209,12 @@ export function errorResponse(
   }
   if (error instanceof GraphError) {
     log.warn('graph-failed', { code: error.code, graphRequestId: error.requestId, error });
-    const status = error.code === 'USER_NOT_FOUND' || error.code === 'NOT_FOUND' ? 404 : 502;
+    const status =
+      error.code === 'USER_NOT_FOUND' || error.code === 'NOT_FOUND'
+        ? 404
+        : error.code === 'CONFLICT'
+          ? 409
+          : 502;
     return answer(status, `GRAPH_${error.code}`, error.message);
   }
   if (error instanceof ConfigurationError) {

@@ -29,7 +29,7 @@ const answerSchema = z.looseObject({
 });
 
 export interface BulkOptions {
-  /** Exactly one of the two: a CSV of employees, or an Entra group's id. */
+  /** Exactly one of the two: a CSV of employees, or an Entra group (display name or object id). */
   csv?: string;
   group?: string;
   batchId: string;

@@ -1,4 +1,5 @@
 import { access, readFile, writeFile } from 'node:fs/promises';
+import { resolveGroup } from '../../core/graph/resolve-group.ts';
 import { createGraphCredential } from '../../core/graph/graph-credential.ts';
 import { GraphGateway } from '../../core/graph/graph-gateway.ts';
 import { runDirectBulk } from '../bulk/bulk-direct.ts';
@@ -67,10 +68,12 @@ export async function runBulkDirect(
   });
   const rows: BulkRow[] = options.csv
     ? readBulkCsv(await readFile(options.csv, 'utf8'))
-    : (await gateway.listGroupMembers(options.group!)).map((m, index) => ({
-        row: index + 1,
-        user: m.userPrincipalName ?? m.id,
-      }));
+    : (await gateway.listGroupMembers(await resolveGroup(gateway, options.group!))).map(
+        (m, index) => ({
+          row: index + 1,
+          user: m.userPrincipalName ?? m.id,
+        }),
+      );
   const previous: BulkResult[] = await readFile(options.results, 'utf8').then(
     readResultsCsv,
     () => [],

@@ -119,7 +119,7 @@ function resultsPath(options: { csv?: string; group?: string; results?: string }
     options.results ??
     (options.csv
       ? options.csv.replace(/(\.csv)?$/i, '.results.csv')
-      : `group-${options.group}.results.csv`)
+      : `group-${options.group!.replace(/[^A-Za-z0-9._-]+/g, '_')}.results.csv`)
   );
 }
 
@@ -136,12 +136,6 @@ async function bulkDirect(
   ].filter(Boolean);
   if (missing.length > 0) {
     throw new StationConfigError('INVALID_CONFIG', `--direct needs ${missing.join(', ')}.`);
-  }
-  if (options.group !== undefined && !/^[0-9a-f-]{36}$/i.test(options.group)) {
-    throw new StationConfigError(
-      'INVALID_CONFIG',
-      `--group takes the group's object id (a GUID, from the Entra admin center), got "${options.group}".`,
-    );
   }
   const slots = udpSlots({
     udp: options.udp ?? [],
@@ -424,7 +418,10 @@ function program(
       '--csv <file>',
       'the employees: columns user (UPN or object id), shippingAddress, keyClass, note',
     )
-    .option('--group <id>', 'every member of an Entra group (its object id), read by the service')
+    .option(
+      '--group <name|id>',
+      'every member of an Entra group (its exact display name or its object id), read through the service',
+    )
     .option(
       '--batch-id <id>',
       'names the batch; the same id again starts nothing twice',
@@ -478,17 +475,11 @@ function program(
         if ((options.csv === undefined) === (options.group === undefined)) {
           throw new StationConfigError(
             'INVALID_CONFIG',
-            'Give exactly one of --csv FILE or --group ID.',
+            'Give exactly one of --csv FILE or --group NAME|ID.',
           );
         }
         if (options.direct) {
           return bulkDirect(options, current, terminal);
-        }
-        if (options.group !== undefined && !/^[0-9a-f-]{36}$/i.test(options.group)) {
-          throw new StationConfigError(
-            'INVALID_CONFIG',
-            `--group takes the group's object id (a GUID, from the Entra admin center), got "${options.group}".`,
-          );
         }
         const { client } = stationContext(current);
         try {

@@ -83,6 +83,8 @@ export class GraphEndpoints {
         return this.checkMemberGroups(route, request, caller);
       case 'getManager':
         return this.getManager(route, request, caller);
+      case 'findGroups':
+        return this.findGroups(route, request, caller);
       case 'getGroup':
       case 'listGroupMembers':
         return this.groups(route, request, caller);
@@ -196,6 +198,36 @@ export class GraphEndpoints {
       '@odata.context': `${this.settings.root}/${route.version}/$metadata#directoryObjects/$entity`,
       '@odata.type': '#microsoft.graph.user',
       ...userJson(manager, select.value),
+    });
+  }
+
+  /**
+   * GET /groups?$filter=displayName eq '…': the one query the product makes of the group
+   * collection (bulk enrolment by a group's name). Graph accepts many more filters; this tenant
+   * answers only that form and refuses the rest with 400, so nothing comes to rely on more.
+   */
+  private findGroups(
+    route: GraphRoute,
+    request: TenantRequest,
+    caller: GraphCaller,
+  ): TenantResponse {
+    const denied = requirePermission(request, caller, 'readGroupMembers');
+    if (denied) return denied;
+    const filter = request.url.searchParams.get('$filter') ?? '';
+    const match = /^displayName eq '((?:[^']|'')*)'$/.exec(filter.trim());
+    if (!match) {
+      return graphError(
+        request,
+        400,
+        'BadRequest',
+        `This local tenant answers only $filter=displayName eq '…' on /groups, not "${filter}".`,
+      );
+    }
+    const name = match[1]!.replace(/''/g, "'");
+    const found = this.settings.directory.groups.filter((g) => g.displayName === name);
+    return jsonResponse(200, {
+      '@odata.context': `${this.settings.root}/${route.version}/$metadata#groups(id,displayName)`,
+      value: found.map((g) => ({ id: g.id, displayName: g.displayName })),
     });
   }
 

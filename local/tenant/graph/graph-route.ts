@@ -7,6 +7,7 @@ export type GraphOperation =
   | 'getUser'
   | 'getManager'
   | 'checkMemberGroups'
+  | 'findGroups'
   | 'getGroup'
   | 'listGroupMembers'
   | 'listFido2Methods'
@@ -64,6 +65,7 @@ export function matchGraphRoute(request: TenantRequest): GraphRouteMatch | undef
     if (wrong === -1 && path.length === expected.length) return route('getFido2Policy', 'GET');
     return notFound(path[wrong === -1 ? expected.length : wrong] ?? collection);
   }
+  if (eq(collection, 'groups') && subject === undefined) return route('findGroups', 'GET');
   if (eq(collection, 'groups') && subject !== undefined) {
     if (rest.length === 0) return route('getGroup', 'GET');
     if (rest.length === 1 && eq(rest[0], 'members')) return route('listGroupMembers', 'GET');

@@ -117,6 +117,24 @@ describe('station bulk --csv, through the service', () => {
     expect(rows.every((r) => r.status === 'started')).toBe(true);
     const both = await station('bulk', '--group', 'mailroom', '--csv', 'x.csv');
     expect(both.code).toBe(2);
-    expect(both.stderr).toContain('exactly one of --csv FILE or --group ID');
+    expect(both.stderr).toContain('exactly one of --csv FILE or --group NAME|ID');
+  }, 90_000);
+
+  it('finds a group by its display name, and says so when no group has that name', async () => {
+    await signedInAs('admin');
+    const results = join(home, 'by-name.results.csv');
+    const sent = await station(
+      'bulk',
+      '--group',
+      'Passkey Courier Fallback Approvers',
+      '--dry-run',
+      '--results',
+      results,
+    );
+    expect(sent.code, sent.stderr).toBe(0);
+    expect(sent.stdout).toContain('2 row(s) in group Passkey Courier Fallback Approvers');
+    const unknown = await station('bulk', '--group', 'No Such Team', '--dry-run');
+    expect(unknown.code).not.toBe(0);
+    expect(unknown.stderr).toContain('No Entra group is named "No Such Team"');
   }, 90_000);
 });
