@@ -93,7 +93,7 @@ export const CHECK_MEMBER_GROUPS_LIMIT = 20;
 const RECONCILE_LISTS = [0, 2_000] as const;
 
 /**
- * The one place the project talks to Microsoft Graph (DESIGN §3): users and managers, group
+ * The one place the project talks to Microsoft Graph (README, "The Graph gateway"): users and managers, group
  * members, FIDO2 creation options, registration, listing and deletion of fido2Methods, the FIDO2
  * policy with a preflight, and the Teams app installation that opens a bot chat. Built on the
  * Graph SDK with a middleware chain of our own: token, client-request-id, retries that honour

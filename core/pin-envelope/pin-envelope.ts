@@ -4,7 +4,7 @@ import { CourierError } from '../courier-error.ts';
 import { decodeBase64Url, encodeBase64Url } from '../webauthn/base64url.ts';
 
 /**
- * A PIN sealed by the station to the service's public key (DESIGN §2.2). RSA-OAEP-256 of a small
+ * A PIN sealed by the station to the service's public key (docs/design.md §2.2). RSA-OAEP-256 of a small
  * JSON payload, so the service's private key never leaves Key Vault: Key Vault decrypts the
  * ciphertext itself (CryptographyClient.decrypt, RSA-OAEP-256). Only this travels and is stored.
  */

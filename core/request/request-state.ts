@@ -1,5 +1,5 @@
 /**
- * Where a key request is in its life (DESIGN §2.1). One durable orchestration per request moves
+ * Where a key request is in its life (docs/design.md §2.1). One durable orchestration per request moves
  * it along; every transition is written to the audit trail.
  */
 export const RequestState = {

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 
 /**
- * The station API's sign-in check (DESIGN §3): after Graph registered the key and before
+ * The station API's sign-in check (docs/design.md §3): after Graph registered the key and before
  * forcePINChange is set, the service issues a challenge for the job, the station answers with
  * getAssertion using the PIN, and the service verifies it with the public key from the key's
  * registered attestation. A key that fails is revoked and its job goes back to the queue.

@@ -3,7 +3,7 @@ import { pinEnvelopeSchema } from '../pin-envelope/pin-envelope.ts';
 import { keyClassSchema } from '../request/key-class.ts';
 
 /**
- * The station API (DESIGN §3): JSON over HTTPS between the mailroom station and the functions
+ * The station API (docs/design.md §3): JSON over HTTPS between the mailroom station and the functions
  * app, under /api/station. Both sides validate with these schemas. Every call that changes
  * something is idempotent by job id and step: repeating it gives the same answer.
  */

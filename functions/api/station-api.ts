@@ -415,7 +415,7 @@ async function pinEnvelopeKey(call: ApiCall): Promise<HttpResponseInit> {
   return json(200, { kid: jwk.kid, alg: 'RSA-OAEP-256', jwk });
 }
 
-/** Registers the station API's HTTP functions (DESIGN §3), all under /api/station. */
+/** Registers the station API's HTTP functions (docs/design.md §3), all under /api/station. */
 export function registerStationApi(): void {
   registerRoutes(access, [
     ['station-list-jobs', 'GET', 'station/jobs', listJobs],

@@ -57,7 +57,7 @@ interface Metadata {
 }
 
 /**
- * Validates Entra v2.0 access tokens for the functions app's APIs (DESIGN §2.3): the signature
+ * Validates Entra v2.0 access tokens for the functions app's APIs (docs/design.md §2.3): the signature
  * against the keys the tenant's OpenID metadata points to, the issuer and tenant, the audience,
  * and expiry and not-before with a small clock skew; then reads the caller as a Principal. The
  * same code runs against Entra and against the local tenant; only the authority and the trusted

@@ -1,4 +1,4 @@
-/** The public half of the PIN envelope key, as the station API hands it out (DESIGN §3). */
+/** The public half of the PIN envelope key, as the station API hands it out (docs/design.md §3). */
 export interface PinPublicJwk {
   kty: 'RSA';
   /** Modulus, base64url. */
@@ -11,7 +11,7 @@ export interface PinPublicJwk {
 }
 
 /**
- * The service's PIN envelope key (DESIGN §2.2): stations seal PINs to its public key with
+ * The service's PIN envelope key (docs/design.md §2.2): stations seal PINs to its public key with
  * RSA-OAEP-256, and only the service can open them. In Azure the private key never leaves Key
  * Vault (KeyVaultPinKey); in local mode it is a key file (LocalPinKey). `decrypt` has the shape
  * core/pin-envelope's openPin expects.

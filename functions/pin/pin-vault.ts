@@ -31,7 +31,7 @@ const storedSchema = z.discriminatedUnion('status', [
 type Stored = z.infer<typeof storedSchema>;
 
 /**
- * Holds each request's PIN envelope (DESIGN §2.2) until the requester confirms delivery. Only the
+ * Holds each request's PIN envelope (docs/design.md §2.2) until the requester confirms delivery. Only the
  * ciphertext is stored; the PIN exists in clear only inside `takeForRelease`, for the caller to
  * show once. Releasing replaces the envelope with a tombstone under the ETag it was read with, so
  * of two concurrent releases exactly one gets the PIN, and a late retry of `put` cannot bring a

@@ -29,7 +29,7 @@ export interface AuditPerson {
 }
 
 /**
- * One transition of a request, as the workflow writes it (DESIGN §2.1: who, when, which key
+ * One transition of a request, as the workflow writes it (docs/design.md §2.1: who, when, which key
  * serial/AAGUID, credential id, Graph method id and request-id, tracking number).
  *
  * There is deliberately no member for a PIN, a PIN envelope, a token or a secret, and naming one
@@ -129,7 +129,7 @@ export const auditEntrySchema = z.strictObject({
 });
 
 /**
- * Graph sometimes spells credential ids in standard base64 with padding (DESIGN §1.5): index and
+ * Graph sometimes spells credential ids in standard base64 with padding (docs/design.md §1.5): index and
  * compare them in one spelling, base64url without padding.
  */
 export function normaliseCredentialId(id: string): string {

@@ -49,7 +49,7 @@ const listSchema = z.strictObject({
 export type AuditListOptions = z.input<typeof listSchema>;
 
 /**
- * The append-only audit trail (DESIGN §2.1): one record per transition of a request. Records are
+ * The append-only audit trail (docs/design.md §2.1): one record per transition of a request. Records are
  * only ever created (never upserted, updated or deleted through this class); appending the same
  * record id again is recognised and changes nothing. Besides the records of each request it keeps
  * a newest-first log for IT's paged listing and index rows to find a request by key serial or

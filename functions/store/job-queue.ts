@@ -52,7 +52,7 @@ const registrationSchema = z.strictObject({
 });
 
 /**
- * The station job queue (DESIGN §2.1, §3): approved requests wait here for a mailroom station.
+ * The station job queue (docs/design.md §2.1, §3): approved requests wait here for a mailroom station.
  * A station claims a job with a lease that lapses unless it sends heartbeats, so a station that
  * dies gives its job back to the queue by itself. Every change is a read, a pure transition
  * (job-transitions.ts) and a write conditional on the ETag read: two stations racing for a job

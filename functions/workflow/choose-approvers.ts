@@ -30,7 +30,7 @@ function toApprover(person: Person): Approver {
 }
 
 /**
- * Who approves a request (DESIGN §2.1): the requester's manager; the fallback group when there is
+ * Who approves a request (docs/design.md §2.1): the requester's manager; the fallback group when there is
  * no manager, the manager's account is disabled, or the manager is the requester. The requester
  * is never among the approvers, and neither is a disabled account. An empty list means nobody can
  * approve: the request cannot go on until IT fixes the directory or the fallback group.

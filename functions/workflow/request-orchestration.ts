@@ -14,7 +14,7 @@ import { program } from './station-stage.ts';
 export const REQUEST_ORCHESTRATION = 'courier-request-v2';
 
 /**
- * One key request, from asking to the PIN's release (DESIGN §2.1), in three stages around a
+ * One key request, from asking to the PIN's release (docs/design.md §2.1), in three stages around a
  * shared core (request-flow.ts). Deterministic: time comes from the orchestration clock,
  * everything that touches the world is an activity, and each external event is validated again
  * in its stage, since anyone holding the durable client can raise one.

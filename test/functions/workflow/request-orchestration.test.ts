@@ -28,7 +28,7 @@ import {
 } from './support/request-run.ts';
 
 /**
- * The request workflow (DESIGN §2.1) replayed through durable-functions' own orchestrator entry
+ * The request workflow (docs/design.md §2.1) replayed through durable-functions' own orchestrator entry
  * point, with the local host's replay machinery keeping the history: what the tests see is what
  * the SDK answers to each history, not a model of it. Durable time moves only when a test moves
  * it, so reminders, expiry and revocation deadlines are exact and instant.

@@ -93,7 +93,7 @@ export async function makeCredentialFromOptions(
   };
 }
 
-/** The POST body Entra wants (DESIGN 1.4): no type, rawId or authenticatorAttachment. */
+/** The POST body Entra wants (docs/design.md §1.4): no type, rawId or authenticatorAttachment. */
 export function registrationBody(
   credential: MadeCredential,
   displayName?: string,
