@@ -1,9 +1,6 @@
-import { mkdtemp, rm } from 'node:fs/promises';
 import { benchEmployees } from './bench-employees.ts';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { createInterface } from 'node:readline';
-import { startLocalStack } from '../local/stack/start-local-stack.ts';
+import { startBenchStack } from './start-bench-stack.ts';
 import { loadTenantSeed } from '../local/tenant/seed/load-tenant-seed.ts';
 import { signIn } from '../test/functions/support/courier-stack.ts';
 import { httpsCall } from '../test/local/host/support/https-call.ts';
@@ -21,14 +18,7 @@ const employees = benchEmployees(seed, jobs, {
   displayName: 'Station Bench',
   employeeIdDigit: '7',
 });
-const stateDirectory = await mkdtemp(join(tmpdir(), 'courier-bench-station-'));
-const stack = await startLocalStack({
-  stateDirectory,
-  persistent: false,
-  port: 0,
-  tenantPort: 0,
-  tenantOptions: { seed: { ...seed, users: [...seed.users, ...employees] } },
-});
+const { stack, close } = await startBenchStack('station', seed, employees);
 const target = { url: stack.host.url, caPem: stack.host.caPem };
 const admin = await signIn(stack, 'admin');
 const operator = await signIn(stack, 'operator');
@@ -60,8 +50,5 @@ process.stdout.write(
   `${JSON.stringify({ url: stack.host.url, caPem: stack.host.caPem, token: operator, jobs: ids })}\n`,
 );
 createInterface({ input: process.stdin }).on('close', () => {
-  void stack
-    .close()
-    .then(() => rm(stateDirectory, { recursive: true, force: true }))
-    .then(() => process.exit(0));
+  void close().then(() => process.exit(0));
 });

@@ -1,11 +1,8 @@
-import { mkdtemp, rm } from 'node:fs/promises';
 import { benchEmployees } from './bench-employees.ts';
 import { Agent } from 'node:https';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import type { RequestView } from '../core/request/request-view.ts';
-import { startLocalStack } from '../local/stack/start-local-stack.ts';
+import { startBenchStack } from './start-bench-stack.ts';
 import { loadTenantSeed } from '../local/tenant/seed/load-tenant-seed.ts';
 import { signIn } from '../test/functions/support/courier-stack.ts';
 import { httpsCall } from '../test/local/host/support/https-call.ts';
@@ -48,14 +45,7 @@ export async function runWorkflowBench({
     },
     (i) => ({ manager: MANAGERS[i % MANAGERS.length]! }),
   );
-  const stateDirectory = await mkdtemp(join(tmpdir(), 'courier-bench-workflow-'));
-  const stack = await startLocalStack({
-    stateDirectory,
-    persistent: false,
-    port: 0,
-    tenantPort: 0,
-    tenantOptions: { seed: { ...seed, users: [...seed.users, ...employees] } },
-  });
+  const { stack, close } = await startBenchStack('workflow', seed, employees);
   // One keep-alive agent, as a real client (the Teams tab, the station) would use.
   const agent = new Agent({ keepAlive: true, maxSockets: concurrency, ca: stack.host.caPem });
   const target = { url: stack.host.url, caPem: stack.host.caPem };
@@ -128,8 +118,7 @@ export async function runWorkflowBench({
     );
   } finally {
     agent.destroy();
-    await stack.close();
-    await rm(stateDirectory, { recursive: true, force: true });
+    await close();
   }
 }
 
