@@ -203,19 +203,9 @@ export class CourierBot {
       typeof data.formId === 'string' && /^[A-Za-z0-9-]{8,64}$/.test(data.formId)
         ? data.formId
         : randomUUID();
-    const mine = await this.backend.requestsOf(user.id);
-    const open = mine.find((s) => isOpen(s) && s.requestId !== requestId);
-    if (open) {
-      return {
-        message: say(strings, 'openRequestExists', {
-          requestId: open.requestId,
-          stage: stageName(strings, open.state),
-        }),
-      };
-    }
     const start = await this.backend.startRequest({ requestId, requester: user, ...form.value });
     if (start.outcome === 'open-request-exists') {
-      // Another click or the HTTP API won the race for the requester's one open slot.
+      // The requester's one open slot is taken (claimed atomically, whoever asked first).
       const holder = await this.backend.find(start.holder);
       return {
         message: say(strings, 'openRequestExists', {

@@ -50,7 +50,10 @@ export class MemoryBotBackend implements BotBackend {
         : { outcome: 'not-found' };
     }
     const open = [...this.summaries.values()].find(
-      (s) => s.requester.id === request.requester.id && !isFinished(s),
+      (s) =>
+        s.requester.id === request.requester.id &&
+        !isFinished(s) &&
+        s.state !== RequestState.PinReleased,
     );
     if (open)
       return { outcome: 'open-request-exists', holder: open.requestId, holderState: open.state };
