@@ -84,11 +84,12 @@ export async function runWorkflowBench({
     const began = performance.now();
     await pool(employees, concurrency, async (employee, index) => {
       const token = employeeTokens[index]!;
-      const requestId = `bench-${String(index + 1).padStart(6, '0')}`;
+      const idempotencyKey = `bench-${String(index + 1).padStart(6, '0')}`;
       let mark = performance.now();
-      const created = await call(token, 'POST', 'requests', { requestId, reason: 'new-hire' });
+      const created = await call(token, 'POST', 'requests', { idempotencyKey, reason: 'new-hire' });
       if (created.status !== 202)
-        throw new Error(`start ${requestId}: ${created.status} ${created.text}`);
+        throw new Error(`start ${idempotencyKey}: ${created.status} ${created.text}`);
+      const { requestId } = created.json<{ requestId: string }>();
       await until(token, requestId, 'AwaitingApproval');
       startSteps.push(performance.now() - mark);
       mark = performance.now();

@@ -1,9 +1,9 @@
-import { createHash } from 'node:crypto';
 import type { HttpResponseInit } from '@azure/functions';
 import * as df from 'durable-functions';
 import { z } from 'zod';
 import { GraphError } from '../../core/graph/graph-error.ts';
 import { RequestReason } from '../../core/request/request-state.ts';
+import { bulkRequestId } from '../workflow/scoped-request-id.ts';
 import { startRequest } from '../workflow/start-request.ts';
 import { ADMIN_ROLE, json, readBody, registerRoutes, validate, type ApiCall } from './http-api.ts';
 import { toRequestView } from './to-request-view.ts';
@@ -172,14 +172,6 @@ function rowError(row: number, user: string, code: string, message: string): Row
 
 function errorMessage(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
-}
-
-/** One request per batch and user: resending the batch finds the same ids. */
-export function bulkRequestId(batchId: string, userId: string): string {
-  const digest = createHash('sha256')
-    .update(`${batchId}\u0000${userId.toLowerCase()}`)
-    .digest('hex');
-  return `bulk-${digest.slice(0, 32)}`;
 }
 
 const auditQuerySchema = z.strictObject({

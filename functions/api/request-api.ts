@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import type { HttpResponseInit } from '@azure/functions';
 import * as df from 'durable-functions';
 import { z } from 'zod';
@@ -33,8 +32,14 @@ const requestIdSchema = z
   .regex(/^[A-Za-z0-9-]{8,64}$/, 'request ids are 8-64 letters, digits and dashes');
 
 const newRequestSchema = z.strictObject({
-  /** The client's idempotency key (e.g. from the Teams activity); one is made when absent. */
-  requestId: requestIdSchema.optional(),
+  /**
+   * The client's idempotency key: the same key from the same person finds the same request
+   * (a retried POST). The service mints the request id from it; it is never the id itself.
+   */
+  idempotencyKey: z
+    .string()
+    .regex(/^[A-Za-z0-9._~-]{8,64}$/, 'an idempotency key is 8-64 letters, digits and . _ ~ -')
+    .optional(),
   reason: z.enum(Object.values(RequestReason) as [RequestReason, ...RequestReason[]]),
   note: z.string().max(500).optional(),
   keyClass: z.string().min(1).max(80).optional(),
@@ -113,12 +118,12 @@ async function createRequest(call: ApiCall): Promise<HttpResponseInit> {
       `There is no key class "${className}"; choose one of ${settings.keyClasses.map((k) => k.name).join(', ')}.`,
     );
   }
-  const requestId = body.requestId ?? randomUUID();
-  // One path for the API and the bot: a retry finds the caller's own request, someone else's
-  // id is answered like an id nobody can see (GET, decision…), and the requester's one open
-  // slot is claimed atomically, so concurrent calls cannot each see "none open" and each start.
+  // One path for the API and the bot: the request id is minted from the caller and their key
+  // (someone else's key or id is just a new key here, so nothing is confirmed to strangers), and
+  // the requester's one open slot is claimed atomically, so concurrent calls cannot each see
+  // "none open" and each start.
   const result = await startOwnRequest(df.getClient(call.context), services, settings, {
-    requestId,
+    ...(body.idempotencyKey ? { idempotencyKey: body.idempotencyKey } : {}),
     requester: actorOf(principal),
     reason: body.reason,
     keyClass,
@@ -126,8 +131,6 @@ async function createRequest(call: ApiCall): Promise<HttpResponseInit> {
     ...(body.shippingAddress ? { shippingAddress: body.shippingAddress } : {}),
   });
   switch (result.outcome) {
-    case 'not-found':
-      throw new ApiError(404, 'REQUEST_NOT_FOUND', `No request ${requestId} that you can see.`);
     case 'open-request-exists':
       // A second key while one is on its way is a mistake, or a lost key, which is reported
       // (and replaced) on the open request itself.
@@ -138,6 +141,7 @@ async function createRequest(call: ApiCall): Promise<HttpResponseInit> {
       );
     case 'already-started':
     case 'started': {
+      const { requestId } = result;
       const started = result.outcome === 'started';
       call.log.info('request-started', { requestId, started });
       return json(

@@ -37,7 +37,8 @@ export interface BotBackend {
   requestsOf(userId: string): Promise<RequestSummary[]>;
   find(requestId: string): Promise<RequestSummary | undefined>;
   startRequest(request: {
-    requestId: string;
+    /** The form's id: the same form sent twice finds the same request. */
+    idempotencyKey?: string;
     requester: BotUser;
     reason: RequestReason;
     keyClass: string;

@@ -198,12 +198,17 @@ export class CourierBot {
       );
       return { card: this.formCard(strings, values, form.problems) };
     }
-    // The form's id is the request id: a second click on the same form finds the first request.
-    const requestId =
+    // The form's id is the idempotency key: a second click on the same form finds the first
+    // request (the service mints the request's id from it and the person).
+    const idempotencyKey =
       typeof data.formId === 'string' && /^[A-Za-z0-9-]{8,64}$/.test(data.formId)
         ? data.formId
-        : randomUUID();
-    const start = await this.backend.startRequest({ requestId, requester: user, ...form.value });
+        : undefined;
+    const start = await this.backend.startRequest({
+      ...(idempotencyKey ? { idempotencyKey } : {}),
+      requester: user,
+      ...form.value,
+    });
     if (start.outcome === 'open-request-exists') {
       // The requester's one open slot is taken (claimed atomically, whoever asked first).
       const holder = await this.backend.find(start.holder);
@@ -216,10 +221,7 @@ export class CourierBot {
         }),
       };
     }
-    if (start.outcome === 'not-found') {
-      // A form id that is someone else's request: nothing confirms that it exists.
-      return { message: say(strings, 'requestNotFound', { requestId }) };
-    }
+    const { requestId } = start;
     const summary = await this.backend.find(requestId);
     const view = summary
       ? toRequestView(summary, user.id)

@@ -70,7 +70,7 @@ export class ServicesBotBackend implements BotBackend {
     const keyClass = this.services.settings.keyClasses.find((k) => k.name === request.keyClass);
     if (!keyClass) throw new Error(`Unknown key class ${request.keyClass}.`);
     return startOwnRequest(this.client, this.services, this.services.settings, {
-      requestId: request.requestId,
+      ...(request.idempotencyKey ? { idempotencyKey: request.idempotencyKey } : {}),
       requester: request.requester,
       reason: request.reason,
       keyClass,

@@ -51,7 +51,8 @@ resource api 'Microsoft.Graph/applications@v1.0' = {
       value: 'Station.Operator'
       displayName: 'Mailroom station operator'
       description: 'Runs a mailroom station: claims jobs, programs security keys, ships them.'
-      allowedMemberTypes: ['User']
+      // Application too: an unattended kiosk signs in as its own app registration.
+      allowedMemberTypes: ['User', 'Application']
       isEnabled: true
     }
     {

@@ -230,7 +230,10 @@ function program(
       'sign in to Entra as the operator (device code by default); the token is cached, never shown',
     )
     .option('--browser', 'sign in in a browser on this machine')
-    .option('--certificate <pem>', 'sign in with a certificate (unattended kiosks)')
+    .option(
+      '--certificate <pem>',
+      'unattended kiosks: sign in as the kiosk app (kioskClientId) with its certificate and key; renewed from it',
+    )
     .option('--logout', 'forget the cached sign-in')
     .action(
       guarded(async (command) => {

@@ -1,5 +1,5 @@
 import { chmod, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import type { AccessToken, TokenCredential } from '@azure/core-auth';
 import {
   ClientCertificateCredential,
@@ -23,6 +23,8 @@ const cachedSchema = z.strictObject({
   tenantId: z.string(),
   clientId: z.string(),
   method: z.enum(['device-code', 'browser', 'certificate']),
+  /** A kiosk's certificate file (never its contents): the token is renewed with it unattended. */
+  certificatePath: z.string().optional(),
 });
 
 function cacheFile(config: StationConfig): string {
@@ -83,32 +85,48 @@ function credentialFor(
         ...common,
       });
     case 'certificate':
-      if (!options.certificatePath) {
-        throw new LoginError(
-          'LOGIN_FAILED',
-          'station login --certificate needs the PEM file of the kiosk certificate.',
-        );
-      }
       return new ClientCertificateCredential(
         config.tenantId,
-        config.clientId,
-        options.certificatePath,
+        kioskClientId(config),
+        options.certificatePath ?? '',
         common,
       );
   }
 }
 
+/** The kiosk's own app registration, which a certificate sign-in is for. */
+function kioskClientId(config: StationConfig): string {
+  if (config.kioskClientId) return config.kioskClientId;
+  throw new LoginError(
+    'LOGIN_FAILED',
+    'station login --certificate signs in as the kiosk’s own app registration (a confidential client with this certificate, granted Station.Operator as an application permission); set its application id with "station config set kioskClientId APP_ID".',
+  );
+}
+
 /**
  * Signs the operator in and keeps the token (never printed): device code by default, a browser
- * where there is a desktop, a certificate for unattended kiosks.
+ * where there is a desktop. An unattended kiosk signs in as its own app registration with a
+ * certificate (client credentials, `{api}/.default`): the audit then names the kiosk, not a
+ * person, and the token is renewed from the certificate whenever it runs out.
  */
 export async function login(
   config: StationConfig,
   method: LoginMethod,
   options: { onDeviceCode?: (info: DeviceCodeInfo) => void; certificatePath?: string } = {},
 ): Promise<{ expiresOn: number; cache: 'persistent' | 'file' }> {
+  if (method === 'certificate' && !options.certificatePath) {
+    throw new LoginError(
+      'LOGIN_FAILED',
+      'station login --certificate needs the PEM file holding the kiosk’s certificate and its private key.',
+    );
+  }
+  const certificatePath = options.certificatePath ? resolve(options.certificatePath) : undefined;
   const persistent = await persistentCacheAvailable();
-  const credential = credentialFor(config, method, { ...options, persistent });
+  const credential = credentialFor(config, method, {
+    ...options,
+    ...(certificatePath ? { certificatePath } : {}),
+    persistent,
+  });
   const scope =
     method === 'certificate'
       ? `${config.apiScope.replace(/\/[^/]*$/, '')}/.default`
@@ -133,8 +151,9 @@ export async function login(
       expiresOn: token.expiresOnTimestamp,
       serviceUrl: config.serviceUrl,
       tenantId: config.tenantId,
-      clientId: config.clientId,
+      clientId: method === 'certificate' ? kioskClientId(config) : config.clientId,
       method,
+      ...(certificatePath ? { certificatePath } : {}),
     }),
     { mode: 0o600 },
   );
@@ -162,6 +181,20 @@ export async function cachedToken(config: StationConfig): Promise<string> {
     );
   }
   if (parsed.data.expiresOn - Date.now() < 60_000) {
+    const { method, certificatePath } = parsed.data;
+    if (method === 'certificate' && certificatePath) {
+      // A kiosk has nobody to sign in again: its certificate does it.
+      try {
+        await login(config, 'certificate', { certificatePath });
+      } catch (cause) {
+        throw new LoginError(
+          'NOT_SIGNED_IN',
+          `The kiosk's sign-in expired and renewing it with ${certificatePath} failed (${cause instanceof Error ? cause.message : String(cause)}): fix the certificate, then run "station login --certificate FILE".`,
+          { cause },
+        );
+      }
+      return cachedToken(config);
+    }
     throw new LoginError('NOT_SIGNED_IN', 'Your sign-in expired: run "station login".');
   }
   return parsed.data.token;

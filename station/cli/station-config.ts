@@ -16,6 +16,8 @@ export const LOCAL_STACK = {
   authorityHost: 'https://localhost:8443',
   clientId: 'e81bdd33-10b2-4e61-9892-f7e8f1a79e0a',
   apiScope: 'api://514ca42c-6f82-49ac-8b72-316d556237e4/access_as_user',
+  /** The seeded kiosk app (a confidential client granted Station.Operator as an application). */
+  kioskClientId: '7c1f4e2b-9a3d-4b6e-8f05-2d9c6a1e3b74',
   caFile: fileURLToPath(new URL('../../.courier/tls/ca.pem', import.meta.url)),
 };
 
@@ -25,6 +27,13 @@ export const configSchema = z.strictObject({
   authorityHost: z.url().optional(),
   clientId: z.string().min(1).optional(),
   apiScope: z.string().min(1).optional(),
+  /**
+   * For unattended kiosks: the kiosk's own app registration (a confidential client with a
+   * certificate credential, granted Station.Operator as an application permission), which
+   * `station login --certificate` signs in as. The operator's `clientId` is a public client
+   * and cannot hold a certificate.
+   */
+  kioskClientId: z.string().min(1).optional(),
   caFile: z.string().min(1).optional(),
   stationId: z
     .string()
@@ -46,6 +55,7 @@ export interface StationConfig {
   authorityHost: string;
   clientId: string;
   apiScope: string;
+  kioskClientId: string | undefined;
   caFile: string | undefined;
   stationId: string;
   carrier: string | undefined;
@@ -103,6 +113,7 @@ const ENV: Record<keyof StationConfigFile, string> = {
   authorityHost: 'STATION_AUTHORITY_HOST',
   clientId: 'STATION_CLIENT_ID',
   apiScope: 'STATION_API_SCOPE',
+  kioskClientId: 'STATION_KIOSK_CLIENT_ID',
   caFile: 'STATION_CA_FILE',
   stationId: 'STATION_ID',
   carrier: 'STATION_CARRIER',
@@ -156,7 +167,7 @@ export async function resolveStationConfig(
   }
   const values = checked.data;
   const local = values.serviceUrl === undefined || values.serviceUrl === LOCAL_STACK.serviceUrl;
-  const pick = <K extends keyof typeof LOCAL_STACK>(key: K): string => {
+  const pick = <K extends Exclude<keyof typeof LOCAL_STACK, 'kioskClientId'>>(key: K): string => {
     const value = values[key];
     if (value !== undefined) return value;
     if (!local) {
@@ -177,6 +188,7 @@ export async function resolveStationConfig(
       (local ? LOCAL_STACK.authorityHost : 'https://login.microsoftonline.com'),
     clientId: pick('clientId'),
     apiScope: pick('apiScope'),
+    kioskClientId: values.kioskClientId ?? (local ? LOCAL_STACK.kioskClientId : undefined),
     caFile: values.caFile ?? (local ? LOCAL_STACK.caFile : undefined),
     stationId:
       values.stationId ??
@@ -194,6 +206,7 @@ export async function resolveStationConfig(
   };
   if (!sources.authorityHost) sources.authorityHost = local ? 'local stack default' : 'default';
   if (!sources.caFile && local) sources.caFile = 'local stack default';
+  if (!sources.kioskClientId && local) sources.kioskClientId = 'local stack default';
   for (const key of [
     'stationId',
     'trustSoftwareKeys',

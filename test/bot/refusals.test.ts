@@ -86,8 +86,9 @@ describe('refusals, each with a clear message and a record', () => {
 
   it('refuses a second PIN reveal and a reveal by anyone but the requester, on the record', async () => {
     const employee = stack.as('employee');
-    const requestId = 'pin-refusals-1';
-    expect((await employee.post('requests', { requestId, reason: 'backup' })).status).toBe(202);
+    const created = await employee.post('requests', { reason: 'backup' });
+    expect(created.status).toBe(202);
+    const { requestId } = created.json<{ requestId: string }>();
     await inState(requestId, 'AwaitingApproval');
     expect(
       (await stack.as('manager').post(`requests/${requestId}/decision`, { approved: true })).status,

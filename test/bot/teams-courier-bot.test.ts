@@ -3,6 +3,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { RequestState } from '../../core/request/request-state.ts';
 import type { AdaptiveCard } from '../../functions/bot/cards/adaptive-card.ts';
 import { CourierBot } from '../../functions/bot/courier-bot.ts';
+import { ownRequestId } from '../../functions/workflow/scoped-request-id.ts';
 import { BotState } from '../../functions/bot/store/bot-state.ts';
 import { ConversationReferences } from '../../functions/bot/store/conversation-references.ts';
 import { TeamsCourierBot } from '../../functions/bot/teams/teams-courier-bot.ts';
@@ -132,14 +133,16 @@ describe('the Teams bot (TestAdapter)', () => {
     // A double click on the same form starts nothing new.
     await say(invoke(EMPLOYEE, 'submitRequest', submit));
     expect(backend.events.filter((e) => e.kind === 'start')).toHaveLength(1);
+    // The form's id is the key the request's id is minted from, with the person.
+    const requestId = ownRequestId(EMPLOYEE.id, formId);
     expect(backend.events[0]).toMatchObject({
-      requestId: formId,
+      requestId,
       detail: { shippingAddress: 'Desk 4.12' },
     });
 
     const [again] = await say(message(EMPLOYEE, 'request a key'));
     expect(again?.text).toMatch(
-      new RegExp(`You already have request ${formId}, which is Waiting for approval`),
+      new RegExp(`You already have request ${requestId}, which is Waiting for approval`),
     );
   });
 

@@ -48,7 +48,11 @@ describe('Teams, end to end through the local stack (CloudAdapter on loopback)',
       'form',
     );
     expect(sent.type).toBe('application/vnd.microsoft.card.adaptive');
-    const requestId = formId;
+    const [mine] = (await stack.as('employee').get('requests/mine')).json<{
+      requests: RequestView[];
+    }>().requests;
+    const requestId = mine!.requestId;
+    expect(requestId).not.toBe(formId); // minted by the service from the form's id and Maja
 
     // Lars never opened the app: the notification installs it through Graph and finds the chat.
     const approval = await lastCard('manager', /Security key request from Maja Lind/);
@@ -82,19 +86,19 @@ describe('Teams, end to end through the local stack (CloudAdapter on loopback)',
 
   it('takes one decision when the approver clicks the card and uses the API at the same moment', async () => {
     const kwame = stack.as('kwame.asante@fabrikam.example');
-    expect(
-      (await kwame.post('requests', { requestId: 'race-card-01', reason: 'backup' })).status,
-    ).toBe(202);
+    const created = await kwame.post('requests', { reason: 'backup' });
+    expect(created.status).toBe(202);
+    const { requestId } = created.json<{ requestId: string }>();
     const approval = await lastCard('manager', /Security key request from Kwame Asante/);
     const lars = stack.as('manager');
     await stack.token('manager');
     const [onCard, overApi] = await Promise.all([
-      stack.teams.as('manager').execute('approve', { requestId: 'race-card-01' }, approval.id),
-      lars.post('requests/race-card-01/decision', { approved: false }),
+      stack.teams.as('manager').execute('approve', { requestId }, approval.id),
+      lars.post(`requests/${requestId}/decision`, { approved: false }),
     ]);
     // Exactly one channel won, and what each was told is what happened.
     const final = await eventually(async () => {
-      const view = (await kwame.get('requests/race-card-01')).json<RequestView>();
+      const view = (await kwame.get(`requests/${requestId}`)).json<RequestView>();
       return view.state === 'AwaitingStation' || view.state === 'Closed' ? view : undefined;
     }, 'the decision to reach the workflow');
     if (final.state === 'AwaitingStation') {
@@ -107,7 +111,7 @@ describe('Teams, end to end through the local stack (CloudAdapter on loopback)',
       expect(overApi.status).toBe(202);
       expect(text(onCard.value)).toMatch(/Rejected by Lars Eriksson/);
     }
-    const audit = await stack.as('admin').get('manage/audit?requestId=race-card-01');
+    const audit = await stack.as('admin').get(`manage/audit?requestId=${requestId}`);
     const decisions = audit
       .json<{ records: { event: string }[] }>()
       .records.filter((r) => r.event === 'approved' || r.event === 'rejected');
@@ -116,20 +120,18 @@ describe('Teams, end to end through the local stack (CloudAdapter on loopback)',
 
   it('shows a decision made through the API on a card clicked just after, before the workflow records it', async () => {
     const lina = stack.as('lina.haddad@fabrikam.example');
-    expect(
-      (await lina.post('requests', { requestId: 'race-card-02', reason: 'backup' })).status,
-    ).toBe(202);
+    const created = await lina.post('requests', { reason: 'backup' });
+    expect(created.status).toBe(202);
+    const { requestId } = created.json<{ requestId: string }>();
     const approval = await lastCard('manager', /Security key request from Lina Haddad/);
-    const overApi = await stack.as('manager').post('requests/race-card-02/decision', {
+    const overApi = await stack.as('manager').post(`requests/${requestId}/decision`, {
       approved: false,
     });
     expect(overApi.status).toBe(202);
-    const onCard = await stack.teams
-      .as('manager')
-      .execute('approve', { requestId: 'race-card-02' }, approval.id);
+    const onCard = await stack.teams.as('manager').execute('approve', { requestId }, approval.id);
     expect(text(onCard.value)).toMatch(/Rejected by Lars Eriksson/);
     await eventually(async () => {
-      const view = (await lina.get('requests/race-card-02')).json<RequestView>();
+      const view = (await lina.get(`requests/${requestId}`)).json<RequestView>();
       return view.state === 'Closed' ? view : undefined;
     }, 'the rejection to close the request');
   }, 120_000);

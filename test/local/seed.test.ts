@@ -89,6 +89,36 @@ describe('seed validation', () => {
     expect(error.message.split('\n')).toHaveLength(4);
   });
 
+  it('grants an application only the app roles its API defines for applications', () => {
+    const broken = structuredClone(seed);
+    const kiosk = broken.applications.find((a) => a.key === 'station-kiosk')!;
+    kiosk.requiredResourceAccess[0]!.roles.push('Courier.Admin', 'Courier.Owner');
+    kiosk.requiredResourceAccess[0]!.scopes.push('access_as_admin');
+    // And a role for applications only, assigned to a person.
+    broken.applications[0]!.api!.appRoles.push({
+      id: '0b6c1f52-8a1e-4b7d-9c3f-5e2a7d4c6b81',
+      value: 'Courier.Sync',
+      displayName: 'Background sync',
+      allowedMemberTypes: ['Application'],
+    });
+    broken.appRoleAssignments.push({
+      principal: 'maja.lind@fabrikam.example',
+      resource: 'functions',
+      appRole: 'Courier.Sync',
+    });
+    const index = broken.applications.indexOf(kiosk);
+    const assignment = broken.appRoleAssignments.length - 1;
+    const error = caught(LocalTenantError, () => parseTenantSeed(broken));
+    expect(error.problems).toEqual([
+      `appRoleAssignments[${assignment}].appRole: Courier.Sync of functions is for applications only; users and groups cannot be assigned it.`,
+      `applications[${index}].requiredResourceAccess[0].roles: Courier.Admin of functions is for users only; an application cannot be granted it.`,
+      `applications[${index}].requiredResourceAccess[0].roles: functions defines no app role Courier.Owner.`,
+      `applications[${index}].requiredResourceAccess[0].scopes: functions defines no scope access_as_admin.`,
+    ]);
+    // The seed as shipped: the kiosk may be a station operator, as an application.
+    expect(parseTenantSeed(seed).applications.map((a) => a.key)).toContain('station-kiosk');
+  });
+
   it('reports shape errors with their paths, including unknown properties', () => {
     const broken = structuredClone(seed) as unknown as {
       users: Record<string, unknown>[];

@@ -3,8 +3,13 @@
  * would refuse instead of letting it pass here and fail there.
  */
 
-/** SetCustomStatus: at most 16 KB of UTF-16 once serialized (the Durable extension's rule). */
-export const MAX_CUSTOM_STATUS_BYTES = 16 * 1024;
+/**
+ * SetCustomStatus: at most 16 KB of UTF-16 once serialized. The Durable extension's
+ * MessagePayloadDataConverter counts whole kilobytes, truncated (`(int)(bytes / 1024.0)`), and
+ * refuses a count above the limit, so a status of 16 KB and 1,023 bytes still passes there and
+ * here; 17 KB fails in both.
+ */
+export const MAX_CUSTOM_STATUS_KB = 16;
 
 /**
  * The Durable Task Scheduler carries each work item message (activity input and result,
@@ -17,12 +22,17 @@ export function utf16Bytes(text: string): number {
   return text.length * 2;
 }
 
-/** The extension's message for a custom status that is too big, or undefined when it fits. */
+/**
+ * The extension's own words for a custom status that is too big (so a test here fails with the
+ * message Azure gives), or undefined when it fits. The cure: carry counts and ids in the status,
+ * never lists that grow.
+ */
 export function customStatusProblem(customStatus: unknown): string | undefined {
   if (customStatus === null || customStatus === undefined) return undefined;
-  const bytes = utf16Bytes(JSON.stringify(customStatus));
-  if (bytes <= MAX_CUSTOM_STATUS_BYTES) return undefined;
-  return `The UTF-16 size of the JSON-serialized payload must not exceed ${MAX_CUSTOM_STATUS_BYTES / 1024} KB. The current payload size is ${Math.ceil(bytes / 1024)} KB. (SetCustomStatus: carry counts and ids, not lists that grow.)`;
+  const kilobytes = Math.trunc(utf16Bytes(JSON.stringify(customStatus)) / 1024);
+  if (kilobytes <= MAX_CUSTOM_STATUS_KB) return undefined;
+  const n0 = (n: number) => n.toLocaleString('en-US');
+  return `The UTF-16 size of the JSON-serialized payload must not exceed ${n0(MAX_CUSTOM_STATUS_KB)} KB. The current payload size is ${n0(kilobytes)} KB.`;
 }
 
 /** A message for a payload past the backend's limit, or undefined when it fits. */

@@ -263,14 +263,46 @@ export function checkSeedReferences(seed: TenantSeed): string[] {
     const app = appKeys.get(a.resource);
     if (!app)
       problems.push(`appRoleAssignments[${i}].resource: no application has key ${a.resource}.`);
-    else if (!app.api?.appRoles.some((r) => r.value === a.appRole))
-      problems.push(
-        `appRoleAssignments[${i}].appRole: ${a.resource} defines no app role ${a.appRole}.`,
-      );
+    else {
+      const role = app.api?.appRoles.find((r) => r.value === a.appRole);
+      if (!role)
+        problems.push(
+          `appRoleAssignments[${i}].appRole: ${a.resource} defines no app role ${a.appRole}.`,
+        );
+      else if (!role.allowedMemberTypes.includes('User'))
+        problems.push(
+          `appRoleAssignments[${i}].appRole: ${a.appRole} of ${a.resource} is for applications only; users and groups cannot be assigned it.`,
+        );
+    }
     if (!upns.has(a.principal.toLowerCase()) && !groupIds.has(a.principal.toLowerCase()))
       problems.push(
         `appRoleAssignments[${i}].principal: ${a.principal} is neither a user's userPrincipalName nor a group id.`,
       );
+  });
+  // Application permissions on the seed's own APIs: Entra grants an app only roles the API
+  // defines for applications (allowedMemberTypes with Application), and scopes it defines.
+  seed.applications.forEach((client, i) => {
+    client.requiredResourceAccess.forEach((access, j) => {
+      const api = seed.applications.find(
+        (other) =>
+          other.clientId.toLowerCase() === access.resource.toLowerCase() ||
+          other.api?.identifierUris.includes(access.resource),
+      );
+      if (!api?.api) return; // Microsoft Graph and other outside resources.
+      const where = `applications[${i}].requiredResourceAccess[${j}]`;
+      for (const value of access.roles) {
+        const role = api.api.appRoles.find((r) => r.value === value);
+        if (!role) problems.push(`${where}.roles: ${api.key} defines no app role ${value}.`);
+        else if (!role.allowedMemberTypes.includes('Application'))
+          problems.push(
+            `${where}.roles: ${value} of ${api.key} is for users only; an application cannot be granted it.`,
+          );
+      }
+      for (const value of access.scopes) {
+        if (!api.api.scopes.some((scope) => scope.value === value))
+          problems.push(`${where}.scopes: ${api.key} defines no scope ${value}.`);
+      }
+    });
   });
   const teamsAppIds = new Set(seed.teamsApps.map((t) => t.id.toLowerCase()));
   seed.teamsAppInstallations.forEach((t, i) => {

@@ -1,4 +1,5 @@
 /* eslint-disable @typescript-eslint/require-await -- in-memory stand-ins for an async interface */
+import { randomUUID } from 'node:crypto';
 import { RequestReason, RequestState } from '../../../core/request/request-state.ts';
 import type {
   BotBackend,
@@ -9,6 +10,7 @@ import type {
 import type { ApprovalDecisionView } from '../../../functions/bot/cards/approval-card.ts';
 import { isFinished, type RequestSummary } from '../../../functions/store/request-index.ts';
 import type { DecisionClaim } from '../../../functions/store/approval-decision-claim.ts';
+import { ownRequestId } from '../../../functions/workflow/scoped-request-id.ts';
 import type { OwnRequestStart } from '../../../functions/workflow/start-own-request.ts';
 
 export const EMPLOYEE = { id: '74d50326-ba14-4319-ac27-15d63260d1ba', displayName: 'Maja Lind' };
@@ -43,12 +45,9 @@ export class MemoryBotBackend implements BotBackend {
   }
 
   async startRequest(request: Parameters<BotBackend['startRequest']>[0]): Promise<OwnRequestStart> {
-    const existing = this.summaries.get(request.requestId);
-    if (existing) {
-      return existing.requester.id === request.requester.id
-        ? { outcome: 'already-started' }
-        : { outcome: 'not-found' };
-    }
+    // The id is minted as the service mints it: from the person and their form's id.
+    const requestId = ownRequestId(request.requester.id, request.idempotencyKey ?? randomUUID());
+    if (this.summaries.has(requestId)) return { outcome: 'already-started', requestId };
     const open = [...this.summaries.values()].find(
       (s) =>
         s.requester.id === request.requester.id &&
@@ -57,14 +56,14 @@ export class MemoryBotBackend implements BotBackend {
     );
     if (open)
       return { outcome: 'open-request-exists', holder: open.requestId, holderState: open.state };
-    this.add(request.requestId, RequestState.AwaitingApproval, request.requester, request.reason);
+    this.add(requestId, RequestState.AwaitingApproval, request.requester, request.reason);
     this.events.push({
       kind: 'start',
-      requestId: request.requestId,
+      requestId,
       by: request.requester.id,
       detail: request,
     });
-    return { outcome: 'started' };
+    return { outcome: 'started', requestId };
   }
 
   add(

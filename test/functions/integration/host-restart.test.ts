@@ -123,12 +123,9 @@ async function auditEvents(host: HostProcess, requestId: string): Promise<string
 describe('a functions host killed and restarted', () => {
   it('resumes a request that was waiting for approval', async () => {
     const first = await startHost();
-    const requestId = 'restart-approval-1';
-    const created = await as(first, 'employee').post('requests', {
-      requestId,
-      reason: 'broken',
-    });
+    const created = await as(first, 'employee').post('requests', { reason: 'broken' });
     expect(created.status, created.text).toBe(202);
+    const { requestId } = created.json<{ requestId: string }>();
     await inState(first, requestId, 'AwaitingApproval');
     await kill(first);
 

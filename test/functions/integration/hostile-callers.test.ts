@@ -46,7 +46,7 @@ describe('callers who send what they should not', () => {
     const answers = await Promise.all(
       Array.from({ length: 20 }, (_, index) =>
         ivan.post('requests', {
-          requestId: `burst-${String(index).padStart(4, '0')}`,
+          idempotencyKey: `burst-${String(index).padStart(4, '0')}`,
           reason: 'backup',
         }),
       ),
@@ -61,31 +61,57 @@ describe('callers who send what they should not', () => {
     }
   }, 60_000);
 
-  it('answers someone else’s request id as it answers an id nobody can see', async () => {
+  it('answers someone else’s key or request id exactly as a key nobody has used', async () => {
     const julia = stack.as('julia.rossi@fabrikam.example');
-    expect(
-      (await julia.post('requests', { requestId: 'julia-00001', reason: 'backup' })).status,
-    ).toBe(202);
+    const hers = await julia.post('requests', { idempotencyKey: 'julia-00001', reason: 'backup' });
+    expect(hers.status).toBe(202);
+    const juliasId = hers.json<{ requestId: string }>().requestId;
+
+    // Her key, sent by someone else, is just a key: it starts the stranger's own request.
     const stranger = stack.as('lina.haddad@fabrikam.example');
-    const posted = await stranger.post('requests', { requestId: 'julia-00001', reason: 'backup' });
-    const got = await stranger.get('requests/julia-00001');
-    expect(got.status).toBe(404);
-    expect(posted.status).toBe(404);
-    expect(posted.headers.location).toBeUndefined();
-    expect(posted.json()).toMatchObject({ error: { code: 'REQUEST_NOT_FOUND' } });
-    expect(posted.text).not.toContain('started');
+    const posted = await stranger.post('requests', {
+      idempotencyKey: 'julia-00001',
+      reason: 'backup',
+    });
+    expect(posted.status, posted.text).toBe(202);
+    const linasId = posted.json<{ requestId: string }>().requestId;
+    expect(linasId).not.toBe(juliasId);
+    expect(posted.json()).toEqual({ requestId: linasId, started: true });
+    expect(posted.headers.location).toBe(`/api/requests/${linasId}`);
+    expect((await stranger.get(`requests/${linasId}`)).json()).toMatchObject({
+      requester: { displayName: 'Lina Haddad' },
+    });
+    expect((await stranger.get(`requests/${juliasId}`)).status).toBe(404);
+
+    // Her request id sent as a key is answered byte for byte as a key nobody has used.
+    const withHerId = await stranger.post('requests', {
+      idempotencyKey: juliasId,
+      reason: 'backup',
+    });
+    const withUnused = await stranger.post('requests', {
+      idempotencyKey: 'never-used-0001',
+      reason: 'backup',
+    });
+    expect(withHerId.status).toBe(409);
+    expect(withHerId.status).toBe(withUnused.status);
+    expect(withHerId.json<{ error: { code: string; message: string } }>().error).toMatchObject({
+      code: withUnused.json<{ error: { code: string } }>().error.code,
+      message: withUnused.json<{ error: { message: string } }>().error.message,
+    });
+    expect(withHerId.text).not.toContain(juliasId);
+
     // Julia's own retry still finds her request.
-    expect(
-      (await julia.post('requests', { requestId: 'julia-00001', reason: 'backup' })).status,
-    ).toBe(200);
+    const retry = await julia.post('requests', { idempotencyKey: 'julia-00001', reason: 'backup' });
+    expect(retry.status).toBe(200);
+    expect(retry.json()).toEqual({ requestId: juliasId, started: false });
   }, 30_000);
 
   it('lets exactly one of two approvers deciding at once win, and tells the other who decided and how', async () => {
     const jonas = stack.as('jonas.keller@fabrikam.example');
-    expect(
-      (await jonas.post('requests', { requestId: 'race-00001', reason: 'backup' })).status,
-    ).toBe(202);
-    await inState('race-00001', 'AwaitingApproval', 'jonas.keller@fabrikam.example');
+    const created = await jonas.post('requests', { reason: 'backup' });
+    expect(created.status).toBe(202);
+    const { requestId } = created.json<{ requestId: string }>();
+    await inState(requestId, 'AwaitingApproval', 'jonas.keller@fabrikam.example');
     const sofia = stack.as('sofia.marin@fabrikam.example');
     const hana = stack.as('hana.suzuki@fabrikam.example');
     await Promise.all([
@@ -93,8 +119,8 @@ describe('callers who send what they should not', () => {
       stack.token('hana.suzuki@fabrikam.example'),
     ]);
     const [approve, reject] = await Promise.all([
-      sofia.post('requests/race-00001/decision', { approved: true }),
-      hana.post('requests/race-00001/decision', { approved: false }),
+      sofia.post(`requests/${requestId}/decision`, { approved: true }),
+      hana.post(`requests/${requestId}/decision`, { approved: false }),
     ]);
     const answers = [approve, reject];
     expect(answers.map((a) => a.status).sort()).toEqual([202, 409]);
@@ -107,14 +133,14 @@ describe('callers who send what they should not', () => {
     );
     // What the loser is told is what happens.
     const final = await inState(
-      'race-00001',
+      requestId,
       winner === 'approved' ? 'AwaitingStation' : 'Closed',
       'jonas.keller@fabrikam.example',
     );
     expect(final.decidedBy?.displayName).toBe(winnerName);
     // A double click by the winner is told the same.
     const again = await (winner === 'approved' ? sofia : hana).post(
-      'requests/race-00001/decision',
+      `requests/${requestId}/decision`,
       {
         approved: winner === 'approved',
       },

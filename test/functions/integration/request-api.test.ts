@@ -18,31 +18,28 @@ function inState(requestId: string, state: RequestView['state'], who = 'admin') 
 describe('the requesters’ and approvers’ API', () => {
   it('sends a request to the fallback approvers when the manager is disabled', async () => {
     const jonas = stack.as('jonas.keller@fabrikam.example');
-    const created = await jonas.post('requests', { requestId: 'fallback-0001', reason: 'backup' });
+    const created = await jonas.post('requests', { reason: 'backup' });
     expect(created.status, created.text).toBe(202);
-    const waiting = await inState(
-      'fallback-0001',
-      'AwaitingApproval',
-      'jonas.keller@fabrikam.example',
-    );
+    const { requestId } = created.json<{ requestId: string }>();
+    const waiting = await inState(requestId, 'AwaitingApproval', 'jonas.keller@fabrikam.example');
     expect(waiting.approvers.map((a) => a.displayName).sort()).toEqual([
       'Hana Suzuki',
       'Sofia Marin',
     ]);
     // Someone else's manager does not even see it.
-    expect((await stack.as('manager').get('requests/fallback-0001')).status).toBe(404);
+    expect((await stack.as('manager').get(`requests/${requestId}`)).status).toBe(404);
     const sofia = stack.as('sofia.marin@fabrikam.example');
     const pending = await sofia.get('approvals/pending');
     expect(pending.json<{ requests: RequestView[] }>().requests[0]).toMatchObject({
-      requestId: 'fallback-0001',
+      requestId,
       actions: ['approve'],
     });
-    const rejected = await sofia.post('requests/fallback-0001/decision', {
+    const rejected = await sofia.post(`requests/${requestId}/decision`, {
       approved: false,
       comment: 'You already have two keys.',
     });
     expect(rejected.status).toBe(202);
-    const closed = await inState('fallback-0001', 'Closed', 'jonas.keller@fabrikam.example');
+    const closed = await inState(requestId, 'Closed', 'jonas.keller@fabrikam.example');
     expect(closed).toMatchObject({
       outcome: 'rejected',
       decidedBy: { displayName: 'Sofia Marin' },
@@ -51,15 +48,15 @@ describe('the requesters’ and approvers’ API', () => {
 
   it('never lets requesters approve their own request', async () => {
     const lars = stack.as('manager');
-    expect((await lars.post('requests', { requestId: 'self-00001', reason: 'lost' })).status).toBe(
-      202,
-    );
-    await inState('self-00001', 'AwaitingApproval', 'manager');
-    const own = await lars.post('requests/self-00001/decision', { approved: true });
+    const created = await lars.post('requests', { reason: 'lost' });
+    expect(created.status).toBe(202);
+    const { requestId } = created.json<{ requestId: string }>();
+    await inState(requestId, 'AwaitingApproval', 'manager');
+    const own = await lars.post(`requests/${requestId}/decision`, { approved: true });
     expect(own.status).toBe(403);
     expect(own.json()).toMatchObject({ error: { code: 'SELF_APPROVAL' } });
     // Not an approver of this request either.
-    const stranger = await stack.as('employee').post('requests/self-00001/decision', {
+    const stranger = await stack.as('employee').post(`requests/${requestId}/decision`, {
       approved: true,
     });
     expect(stranger.status).toBe(404);
@@ -67,8 +64,8 @@ describe('the requesters’ and approvers’ API', () => {
     const second = await lars.post('requests', { reason: 'backup' });
     expect(second.status).toBe(409);
     expect(second.json()).toMatchObject({ error: { code: 'OPEN_REQUEST_EXISTS' } });
-    expect((await lars.post('requests/self-00001/cancel')).status).toBe(202);
-    const cancelled = await inState('self-00001', 'Closed', 'manager');
+    expect((await lars.post(`requests/${requestId}/cancel`)).status).toBe(202);
+    const cancelled = await inState(requestId, 'Closed', 'manager');
     expect(cancelled.outcome).toBe('cancelled');
   }, 30_000);
 

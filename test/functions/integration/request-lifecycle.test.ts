@@ -19,11 +19,13 @@ function inState(requestId: string, state: RequestView['state'], who = 'employee
 describe('a key request from asking to the PIN, through the local host over HTTPS', () => {
   it('runs the whole lifecycle with the Graph gateway and the local tenant', async () => {
     const employee = stack.as('employee');
-    const requestId = 'life-0001-maja';
-    const created = await employee.post('requests', { requestId, reason: 'new-hire' });
+    const idempotencyKey = 'life-0001-maja';
+    const created = await employee.post('requests', { idempotencyKey, reason: 'new-hire' });
     expect(created.status, created.text).toBe(202);
-    // Starting the same request again is safe: the instance id comes from the request id.
-    const again = await employee.post('requests', { requestId, reason: 'new-hire' });
+    const { requestId } = created.json<{ requestId: string }>();
+    expect(created.headers.location).toBe(`/api/requests/${requestId}`);
+    // Sending the same key again is safe: it finds the same request.
+    const again = await employee.post('requests', { idempotencyKey, reason: 'new-hire' });
     expect(again.status).toBe(200);
     expect(again.json()).toMatchObject({ requestId, started: false });
 

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
-  MAX_CUSTOM_STATUS_BYTES,
+  MAX_CUSTOM_STATUS_KB,
   MAX_PAYLOAD_BYTES,
 } from '../../../local/host/durable/durable-limits.ts';
 import { DEFAULT_TIMER_POLICY } from '../../../local/host/start-local-host.ts';
@@ -40,18 +40,21 @@ describe('the local host holds an app to the Durable limits', () => {
   });
 
   it('fails an orchestration whose custom status is over 16 KB of UTF-16, with the extension’s words', async () => {
+    // The status is a JSON string: its characters plus two quotes, two bytes each. The
+    // extension truncates to whole kilobytes: 16 KB and 1,022 bytes passes, 17 KB fails.
+    const charsFor = (bytes: number) => bytes / 2 - 2;
     const fits = await run('sized', 'status-fits', {
       what: 'status',
-      chars: MAX_CUSTOM_STATUS_BYTES / 2 - 2,
+      chars: charsFor((MAX_CUSTOM_STATUS_KB + 1) * 1024 - 2),
     });
     expect(fits.runtimeStatus).toBe('Completed');
     const refused = await run('sized', 'status-big', {
       what: 'status',
-      chars: MAX_CUSTOM_STATUS_BYTES / 2,
+      chars: charsFor((MAX_CUSTOM_STATUS_KB + 1) * 1024),
     });
     expect(refused.runtimeStatus).toBe('Failed');
     expect(String(refused.output)).toContain(
-      'The UTF-16 size of the JSON-serialized payload must not exceed 16 KB.',
+      'The UTF-16 size of the JSON-serialized payload must not exceed 16 KB. The current payload size is 17 KB.',
     );
   });
 
