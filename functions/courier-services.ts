@@ -7,6 +7,10 @@ import {
   graphGatewayOptionsFromEnvironment,
 } from '../core/graph/graph-settings.ts';
 import { TokenValidator } from './auth/token-validator.ts';
+import {
+  openNotificationQueue,
+  type NotificationNudges,
+} from './notifications/notification-queue.ts';
 import { courierSettingsFromEnvironment, type CourierSettings } from './config/courier-settings.ts';
 import { KeyVaultPinKey } from './pin/key-vault-pin-key.ts';
 import { LocalPinKey } from './pin/local-pin-key.ts';
@@ -34,6 +38,8 @@ export interface CourierServices {
   /** One open request per requester, claimed atomically (in the request index's table). */
   openRequests: OpenRequestClaims;
   outbox: NotificationOutbox;
+  /** The notification queue: a message added to the outbox is nudged there for delivery. */
+  nudges: NotificationNudges;
   attempts: RegistrationAttempts;
   /** The station's sign-in check, kept in the attempts' table. */
   signInChecks: SignInChecks;
@@ -90,6 +96,18 @@ export async function buildServices(env: NodeJS.ProcessEnv): Promise<CourierServ
     table(settings.tables.outbox),
     table(settings.tables.attempts),
   ]);
+  const { queues } = settings;
+  const nudges = await openNotificationQueue({
+    ...(queues.kind === 'connection-string'
+      ? { connectionString: queues.connectionString }
+      : {
+          serviceUri: queues.serviceUri,
+          credential: new ManagedIdentityCredential(
+            queues.managedIdentityClientId ? { clientId: queues.managedIdentityClientId } : {},
+          ),
+        }),
+    ...(settings.caPem ? { caPem: settings.caPem } : {}),
+  });
   const pinKey: PinKey =
     settings.pinKey.kind === 'key-vault'
       ? await KeyVaultPinKey.open({
@@ -113,7 +131,10 @@ export async function buildServices(env: NodeJS.ProcessEnv): Promise<CourierServ
     pinKey,
     requests: new RequestIndex(requests),
     openRequests: new OpenRequestClaims(requests),
-    outbox: new NotificationOutbox(outbox),
+    // Delivery on write: each message added is nudged onto the queue (best effort; a lost nudge
+    // is delivered by the safety-net sweep).
+    outbox: new NotificationOutbox(outbox, { onAdded: (id) => nudges.nudge(id) }),
+    nudges,
     attempts: new RegistrationAttempts(attempts),
     signInChecks: new SignInChecks(attempts),
     issuedOptions: new IssuedOptions(attempts),

@@ -73,6 +73,8 @@ var functionAppName = '${abbrs.webSitesFunctions}courier-${resourceToken}'
 var deploymentContainerName = 'app-package-${take(functionAppName, 32)}-${take(resourceToken, 7)}'
 var taskHubName = 'courier'
 var pinKeyName = 'pin-envelope'
+// functions/notifications/notification-queue.ts NOTIFICATION_QUEUE; the host adds -poison.
+var notificationQueueName = 'courier-notifications'
 // The Teams app package's id (manifest "id"), fixed per environment so the bot's deep links to
 // the personal tab ("requests") are known before the package is built.
 var teamsAppId = guid(subscription().id, environmentName, 'passkey-courier-teams-app')
@@ -109,6 +111,12 @@ module storage 'br/public:avm/res/storage/storage-account:0.8.3' = {
     publicNetworkAccess: 'Enabled'
     networkAcls: { defaultAction: 'Allow', bypass: 'AzureServices' }
     blobServices: { containers: [{ name: deploymentContainerName }] }
+    // Delivery on write: a message added to the outbox is nudged here, and the queue trigger
+    // delivers it; the poison queue is where the host puts nudges it gave up on (their outbox
+    // rows stay pending, and the 15-minute sweep delivers them).
+    queueServices: {
+      queues: [{ name: notificationQueueName }, { name: '${notificationQueueName}-poison' }]
+    }
   }
 }
 

@@ -23,6 +23,8 @@ export const SETTINGS_LEFT_UNSET_IN_AZURE: Readonly<Record<string, string>> = {
     'a connection string; in Azure the identity-based AzureWebJobsStorage__* settings replace it',
   COURIER_STORAGE_CONNECTION:
     'a connection string (Azurite); Azure uses COURIER_STORAGE_TABLE_ENDPOINT with the managed identity',
+  COURIER_QUEUES:
+    'a connection string (Azurite); Azure uses the identity-based COURIER_QUEUES__queueServiceUri, __credential and __clientId',
   COURIER_CA_FILE: 'local mode: the local CA; Azure endpoints chain to public roots',
   COURIER_PIN_KEY_FILE: 'local mode: a key file; in Azure the key lives in Key Vault',
   COURIER_AUTHORITY_HOST: 'the default, https://login.microsoftonline.com, is right for Azure',

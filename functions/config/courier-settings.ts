@@ -21,6 +21,14 @@ export interface CourierSettings {
   storage:
     | { kind: 'connection-string'; connectionString: string }
     | { kind: 'endpoint'; endpoint: string; managedIdentityClientId: string | undefined };
+  /**
+   * The notification queue's account, read from the connection the queue trigger names
+   * (`COURIER_QUEUES`), as the Functions host reads it: a connection string, or in Azure the
+   * queue service URI with the managed identity.
+   */
+  queues:
+    | { kind: 'connection-string'; connectionString: string }
+    | { kind: 'endpoint'; serviceUri: string; managedIdentityClientId: string | undefined };
   tables: {
     jobs: string;
     audit: string;
@@ -73,6 +81,22 @@ const environmentSchema = z.object({
     .url({ error: 'COURIER_STORAGE_TABLE_ENDPOINT must be a URL.' })
     .optional(),
   COURIER_MANAGED_IDENTITY_CLIENT_ID: text.optional(),
+  COURIER_QUEUES: text.optional(),
+  COURIER_QUEUES__queueServiceUri: z
+    .url({
+      error:
+        'COURIER_QUEUES__queueServiceUri must be a URL (https://<account>.queue.core.windows.net).',
+    })
+    .optional(),
+  COURIER_QUEUES__credential: z
+    .string()
+    .regex(/^managedidentity$/i, {
+      error: 'COURIER_QUEUES__credential must be "managedidentity" (or unset).',
+    })
+    .optional(),
+  COURIER_QUEUES__clientId: z
+    .uuid({ error: "COURIER_QUEUES__clientId must be the managed identity's client id (a GUID)." })
+    .optional(),
   COURIER_TABLE_PREFIX: z
     .string()
     .regex(/^[A-Za-z][A-Za-z0-9]{0,20}$/, {
@@ -153,6 +177,26 @@ export function courierSettingsFromEnvironment(
   } else {
     problems.push(
       'Set COURIER_STORAGE_TABLE_ENDPOINT (with the managed identity) or COURIER_STORAGE_CONNECTION (or AzureWebJobsStorage) for the tables.',
+    );
+  }
+
+  let queues: CourierSettings['queues'] | undefined;
+  if (values.COURIER_QUEUES) {
+    queues = { kind: 'connection-string', connectionString: values.COURIER_QUEUES };
+  } else if (values.COURIER_QUEUES__queueServiceUri) {
+    if (values.COURIER_QUEUES__clientId && !values.COURIER_QUEUES__credential) {
+      problems.push(
+        'COURIER_QUEUES__clientId needs COURIER_QUEUES__credential=managedidentity, as the Functions host reads it.',
+      );
+    }
+    queues = {
+      kind: 'endpoint',
+      serviceUri: values.COURIER_QUEUES__queueServiceUri,
+      managedIdentityClientId: values.COURIER_QUEUES__clientId,
+    };
+  } else {
+    problems.push(
+      'Set COURIER_QUEUES (a storage connection string) or COURIER_QUEUES__queueServiceUri with COURIER_QUEUES__credential=managedidentity and COURIER_QUEUES__clientId, for the notification queue.',
     );
   }
 
@@ -241,7 +285,7 @@ export function courierSettingsFromEnvironment(
     problems.push('COURIER_RESULT_WAIT_SECONDS must be from 0 to 120.');
   }
 
-  if (problems.length > 0 || !storage || !pinKey || !policy.success) {
+  if (problems.length > 0 || !storage || !queues || !pinKey || !policy.success) {
     throw new ConfigurationError(problems);
   }
   const prefix = values.COURIER_TABLE_PREFIX ?? '';
@@ -251,6 +295,7 @@ export function courierSettingsFromEnvironment(
     apiAudiences: values.COURIER_API_AUDIENCES,
     caPem,
     storage,
+    queues,
     tables: {
       jobs: `${prefix}${DEFAULT_TABLE_NAMES.jobs}`,
       audit: `${prefix}${DEFAULT_TABLE_NAMES.audit}`,

@@ -9,6 +9,7 @@ import type { AuditTrail } from '../store/audit-trail.ts';
 import type { Notification, NotificationOutbox } from '../store/notification-outbox.ts';
 import type { RequestIndex, RequestSummary } from '../store/request-index.ts';
 import type { Messenger, StoredConversationReference } from './messenger.ts';
+import type { NotificationNudges } from './notification-queue.ts';
 import { notificationMessage } from './notification-messages.ts';
 
 export interface DispatcherParts {
@@ -20,6 +21,8 @@ export interface DispatcherParts {
   approvalCards: ApprovalCardMessages;
   state: BotState;
   messenger: Messenger;
+  /** Re-enqueues a failed notification for when its back-off ends; without it, the sweep retries. */
+  nudges?: NotificationNudges;
   settings: {
     tenantId: string;
     tabUrl: string;
@@ -49,6 +52,24 @@ interface Delivered {
 const FIRST_RETRY_MS = 10_000;
 const MAX_RETRY_MS = 60 * 60_000;
 
+/**
+ * How long a deliverer holds a notification: longer than host.json's functionTimeout (5 min), so
+ * a lease never lapses while its holder still runs; a holder that crashed loses it after this.
+ */
+export const DELIVERY_LEASE_MS = 6 * 60_000;
+
+/** What became of one delivery attempt. */
+export type DeliveryOutcome =
+  | { kind: 'delivered' }
+  /** Not pending any more (delivered by someone else, or never added). */
+  | { kind: 'gone' }
+  /** Another deliverer holds it until then. */
+  | { kind: 'held'; until: number }
+  /** An earlier failure's back-off runs until then; its own retry is already on the queue. */
+  | { kind: 'backing-off'; until: number }
+  /** Not every recipient was reached: back-off recorded, retry queued for `retryAt`. */
+  | { kind: 'failed'; retryAt: number };
+
 /** Exponential back-off with jitter, capped at an hour: a Teams outage delays, never drops. */
 export function retryDelay(attempts: number, random: () => number = Math.random): number {
   const base = Math.min(FIRST_RETRY_MS * 2 ** (attempts - 1), MAX_RETRY_MS);
@@ -56,10 +77,11 @@ export function retryDelay(attempts: number, random: () => number = Math.random)
 }
 
 /**
- * Drains the notification outbox into Teams. Each (notification, recipient) is delivered once:
- * a delivery mark is written after the send, and a notification leaves the outbox only when
- * every recipient has one. A failure (Teams, Graph, storage) leaves it pending with a back-off,
- * so nothing is lost; only a crash between a send and its mark can repeat that one message.
+ * Delivers the notification outbox into Teams. One deliverer at a time per notification (its
+ * lease in the outbox); each (notification, recipient) is delivered once: a delivery mark is
+ * written after the send, and a notification leaves the outbox only when every recipient has
+ * one. A failure (Teams, Graph, storage) leaves it pending with a back-off, so nothing is lost;
+ * only a crash between a send and its mark can repeat that one message.
  */
 export class NotificationDispatcher {
   private readonly parts: DispatcherParts;
@@ -70,38 +92,72 @@ export class NotificationDispatcher {
     this.now = parts.now ?? Date.now;
   }
 
-  /** One pass over the pending notifications; returns how many were completed. */
+  /**
+   * One pass over the pending notifications that are due (the safety-net sweep: what a lost
+   * nudge or a crashed deliverer left behind); returns how many were completed.
+   */
   async drain(): Promise<{ delivered: number; waiting: number }> {
-    const { outbox, state, log } = this.parts;
     let delivered = 0;
     let waiting = 0;
-    for (const notification of await outbox.pending()) {
-      const backoff = await state.get<Backoff>('backoff', notification.notificationId);
-      if (backoff && backoff.nextAttemptAt > this.now()) {
-        waiting += 1;
-        continue;
-      }
+    for (const notification of await this.parts.outbox.pending()) {
       try {
-        await this.deliver(notification);
-        await outbox.markSent(notification.notificationId);
-        delivered += 1;
+        const outcome = await this.deliverOne(notification.notificationId);
+        if (outcome.kind === 'delivered') delivered += 1;
+        else if (outcome.kind !== 'gone') waiting += 1;
       } catch (error) {
-        const attempts = (backoff?.attempts ?? 0) + 1;
-        const next: Backoff = {
-          attempts,
-          nextAttemptAt: this.now() + retryDelay(attempts),
-          lastError: error instanceof Error ? error.message.slice(0, 500) : String(error),
-        };
-        log.warn('notification-not-delivered', {
+        // Storage trouble with one row must not stop the rest; it stays pending for next time.
+        this.parts.log.warn('notification-not-swept', {
           notificationId: notification.notificationId,
-          attempts,
           error,
         });
-        await state.put('backoff', notification.notificationId, next);
         waiting += 1;
       }
     }
     return { delivered, waiting };
+  }
+
+  /**
+   * Delivers one notification under its lease (the queue trigger's work, and the sweep's per
+   * row). A delivery failure is not thrown: the back-off is recorded, the lease given back and the
+   * notification put on the queue again for when the back-off ends, so a Teams outage delays
+   * messages and never drops them. Storage failures are thrown; the row stays pending.
+   */
+  async deliverOne(notificationId: string): Promise<DeliveryOutcome> {
+    const { outbox, state, log } = this.parts;
+    const backoff = await state.get<Backoff>('backoff', notificationId);
+    if (backoff && backoff.nextAttemptAt > this.now()) {
+      return { kind: 'backing-off', until: backoff.nextAttemptAt };
+    }
+    const leased = await outbox.lease(notificationId, DELIVERY_LEASE_MS);
+    if (leased.kind === 'gone') return leased;
+    if (leased.kind === 'held') return { kind: 'held', until: Date.parse(leased.until) };
+    try {
+      await this.deliver(leased.notification);
+    } catch (error) {
+      const attempts = (backoff?.attempts ?? 0) + 1;
+      const delay = retryDelay(attempts);
+      const next: Backoff = {
+        attempts,
+        nextAttemptAt: this.now() + delay,
+        lastError: error instanceof Error ? error.message.slice(0, 500) : String(error),
+      };
+      log.warn('notification-not-delivered', { notificationId, attempts, error });
+      await state.put('backoff', notificationId, next);
+      await outbox.release(notificationId, leased.lease.leaseId);
+      await this.retryLater(notificationId, delay);
+      return { kind: 'failed', retryAt: next.nextAttemptAt };
+    }
+    await outbox.complete(notificationId, leased.lease.leaseId);
+    return { kind: 'delivered' };
+  }
+
+  /** Queues the next attempt; if even that fails, the sweep finds the row once it is due. */
+  private async retryLater(notificationId: string, delayMs: number): Promise<void> {
+    try {
+      await this.parts.nudges?.nudge(notificationId, delayMs);
+    } catch (error) {
+      this.parts.log.warn('notification-retry-not-queued', { notificationId, error });
+    }
   }
 
   private async deliver(notification: Notification): Promise<void> {

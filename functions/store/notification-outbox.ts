@@ -1,9 +1,12 @@
+import { randomUUID } from 'node:crypto';
 import { odata, type TableClient } from '@azure/data-tables';
 import { z } from 'zod';
 import { CourierError } from '../../core/courier-error.ts';
+import { holds, takeLease, type DeliveryLease } from './delivery-lease.ts';
 import { storageFailure, tableStatus } from './table-status.ts';
 
-export type NotificationOutboxErrorCode = 'INVALID_INPUT' | 'CORRUPT_RECORD' | 'STORAGE';
+export type NotificationOutboxErrorCode =
+  'INVALID_INPUT' | 'CORRUPT_RECORD' | 'STORAGE' | 'LEASE_LOST' | 'CONFLICT';
 
 export class NotificationOutboxError extends CourierError<NotificationOutboxErrorCode> {}
 
@@ -31,17 +34,53 @@ export type Notification = z.infer<typeof notificationSchema>;
 const PENDING = 'pending';
 const SENT = 'sent';
 
+/** A deliverer's hold on a pending notification: until `expiresAt`, nobody else delivers it. */
+export type LeaseOutcome =
+  | { kind: 'leased'; notification: Notification; lease: DeliveryLease }
+  /** Another deliverer holds it until `until`. */
+  | { kind: 'held'; until: string }
+  /** Not pending (sent, or never added): nothing to deliver. */
+  | { kind: 'gone' };
+
+export interface NotificationOutboxOptions {
+  /** Milliseconds since the epoch; tests pass a manual clock to expire leases without waiting. */
+  now?: () => number;
+  /** New lease ids; random UUIDs unless a test wants fixed ones. */
+  newLeaseId?: () => string;
+  /** How often one step re-reads and retries after losing an ETag race before giving up. */
+  maxRaceRetries?: number;
+  /**
+   * Told the id of every message added (or found still pending when added again): the queue
+   * nudge that has it delivered at once. Best effort: a failure leaves the row pending, and the
+   * sweep delivers it; the callback reports its own failures.
+   */
+  onAdded?: (notificationId: string) => Promise<void>;
+}
+
+interface PendingEntity {
+  body?: unknown;
+  leaseId?: unknown;
+  leaseExpiresAt?: unknown;
+}
+
 /**
- * The outbox (transactional-outbox pattern, per request step): adding is idempotent by id, and
- * delivery moves a row from the pending partition to the sent one.
+ * The outbox (transactional-outbox pattern, per request step): adding is idempotent by id, a
+ * deliverer leases a pending row (under its ETag, delivery-lease.ts holds the rules), and
+ * completing moves it from the pending partition to the sent one.
  */
 export class NotificationOutbox {
   private readonly table: TableClient;
   private readonly now: () => number;
+  private readonly newLeaseId: () => string;
+  private readonly maxRaceRetries: number;
+  private readonly onAdded: ((notificationId: string) => Promise<void>) | undefined;
 
-  constructor(table: TableClient, options: { now?: () => number } = {}) {
+  constructor(table: TableClient, options: NotificationOutboxOptions = {}) {
     this.table = table;
     this.now = options.now ?? Date.now;
+    this.newLeaseId = options.newLeaseId ?? randomUUID;
+    this.maxRaceRetries = options.maxRaceRetries ?? 25;
+    this.onAdded = options.onAdded;
   }
 
   /** Adds a message unless one with its id is already pending or sent. */
@@ -67,6 +106,10 @@ export class NotificationOutbox {
     } catch (error) {
       if (tableStatus(error) !== 409) throw storageError(error, 'add a notification');
     }
+    // Also when it was pending already: an earlier run may have crashed before its nudge.
+    if (this.onAdded) {
+      await this.onAdded(checked.data.notificationId).catch(() => undefined);
+    }
   }
 
   /** Pending messages, oldest first. */
@@ -83,27 +126,113 @@ export class NotificationOutbox {
     );
   }
 
-  /** Marks a message delivered. Repeating it is harmless. */
-  async markSent(notificationId: string): Promise<void> {
+  /**
+   * Leases a pending message for `leaseMs`: of several deliverers asking at once, one gets it and
+   * the others hear who holds it until when. A lapsed lease is taken over.
+   */
+  async lease(notificationId: string, leaseMs: number): Promise<LeaseOutcome> {
     const rowKey = encodeKey(notificationId);
-    let entity: { body?: unknown };
+    for (let attempt = 0; attempt < this.maxRaceRetries; attempt += 1) {
+      const row = await this.read(rowKey);
+      if (!row) return { kind: 'gone' };
+      const decision = takeLease(row.lease, { newLeaseId: this.newLeaseId(), leaseMs }, this.now());
+      if (decision.kind === 'held') return decision;
+      try {
+        await this.table.updateEntity(
+          {
+            partitionKey: PENDING,
+            rowKey,
+            body: JSON.stringify(row.notification),
+            leaseId: decision.lease.leaseId,
+            leaseExpiresAt: decision.lease.expiresAt,
+          },
+          'Replace',
+          { etag: row.etag },
+        );
+        return { kind: 'leased', notification: row.notification, lease: decision.lease };
+      } catch (error) {
+        const status = tableStatus(error);
+        if (status === 412) continue;
+        if (status === 404) return { kind: 'gone' };
+        throw storageError(error, 'lease a notification');
+      }
+    }
+    throw raceLost(notificationId, this.maxRaceRetries);
+  }
+
+  /**
+   * Marks a message delivered, under the lease it was delivered with; repeating it is harmless.
+   * LEASE_LOST when another deliverer took the lease over (it completes the message itself).
+   */
+  async complete(notificationId: string, leaseId: string): Promise<void> {
+    const rowKey = encodeKey(notificationId);
+    for (let attempt = 0; attempt < this.maxRaceRetries; attempt += 1) {
+      const row = await this.read(rowKey);
+      if (!row) return;
+      if (!holds(row.lease, leaseId)) {
+        throw new NotificationOutboxError(
+          'LEASE_LOST',
+          `Notification ${notificationId} is now leased by another deliverer.`,
+        );
+      }
+      const sent = { ...row.notification, sentAt: new Date(this.now()).toISOString() };
+      try {
+        await this.table.upsertEntity(
+          { partitionKey: SENT, rowKey, body: JSON.stringify(sent) },
+          'Replace',
+        );
+        await this.table.deleteEntity(PENDING, rowKey, { etag: row.etag });
+        return;
+      } catch (error) {
+        const status = tableStatus(error);
+        if (status === 412) continue;
+        if (status === 404) return;
+        throw storageError(error, 'mark a notification sent');
+      }
+    }
+    throw raceLost(notificationId, this.maxRaceRetries);
+  }
+
+  /** Gives a lease back after a failed delivery, so the next attempt need not wait for it to lapse. */
+  async release(notificationId: string, leaseId: string): Promise<void> {
+    const rowKey = encodeKey(notificationId);
+    for (let attempt = 0; attempt < this.maxRaceRetries; attempt += 1) {
+      const row = await this.read(rowKey);
+      if (!row || !holds(row.lease, leaseId)) return;
+      try {
+        await this.table.updateEntity(
+          { partitionKey: PENDING, rowKey, body: JSON.stringify(row.notification) },
+          'Replace',
+          { etag: row.etag },
+        );
+        return;
+      } catch (error) {
+        const status = tableStatus(error);
+        if (status === 412) continue;
+        if (status === 404) return;
+        throw storageError(error, 'release a notification');
+      }
+    }
+    throw raceLost(notificationId, this.maxRaceRetries);
+  }
+
+  private async read(
+    rowKey: string,
+  ): Promise<
+    { notification: Notification; lease: DeliveryLease | undefined; etag: string } | undefined
+  > {
+    let entity: PendingEntity & { etag: string };
     try {
-      entity = await this.table.getEntity<{ body?: unknown }>(PENDING, rowKey);
+      entity = await this.table.getEntity<PendingEntity>(PENDING, rowKey);
     } catch (error) {
-      if (tableStatus(error) === 404) return;
+      if (tableStatus(error) === 404) return undefined;
       throw storageError(error, 'read a notification');
     }
-    const notification = parse(entity.body);
-    const sent = { ...notification, sentAt: new Date(this.now()).toISOString() };
-    try {
-      await this.table.upsertEntity(
-        { partitionKey: SENT, rowKey, body: JSON.stringify(sent) },
-        'Replace',
-      );
-      await this.table.deleteEntity(PENDING, rowKey);
-    } catch (error) {
-      if (tableStatus(error) !== 404) throw storageError(error, 'mark a notification sent');
-    }
+    const lease =
+      typeof entity.leaseId === 'string' && typeof entity.leaseExpiresAt === 'string'
+        ? { leaseId: entity.leaseId, expiresAt: entity.leaseExpiresAt }
+        : undefined;
+    return { notification: parse(entity.body), lease, etag: entity.etag };
   }
 
   private async exists(partition: string, rowKey: string): Promise<boolean> {
@@ -149,4 +278,11 @@ function parse(body: unknown): Notification {
 
 function storageError(cause: unknown, action: string): NotificationOutboxError {
   return new NotificationOutboxError('STORAGE', storageFailure(action, cause), { cause });
+}
+
+function raceLost(notificationId: string, tries: number): NotificationOutboxError {
+  return new NotificationOutboxError(
+    'CONFLICT',
+    `Notification ${notificationId} kept changing under this update (${tries} tries); try again.`,
+  );
 }

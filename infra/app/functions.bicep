@@ -68,6 +68,11 @@ var courierSettings = {
   COURIER_API_AUDIENCES: '${apiAppId},${apiAppIdUri}'
   COURIER_STORAGE_TABLE_ENDPOINT: storageAccount.properties.primaryEndpoints.table
   COURIER_MANAGED_IDENTITY_CLIENT_ID: identityClientId
+  // The notification queue's connection, identity-based as the Functions host reads it: the
+  // queue trigger (courier-notification-delivery) and the app's own producer both use it.
+  COURIER_QUEUES__queueServiceUri: storageAccount.properties.primaryEndpoints.queue
+  COURIER_QUEUES__credential: 'managedidentity'
+  COURIER_QUEUES__clientId: identityClientId
   COURIER_PIN_KEY_VAULT_URL: pinKeyVaultUrl
   COURIER_PIN_KEY_NAME: pinKeyName
   COURIER_FALLBACK_APPROVERS_GROUP_ID: fallbackApproversGroupId

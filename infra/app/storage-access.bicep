@@ -1,6 +1,8 @@
 // The functions identity's data-plane roles on the app's storage account (shared keys are off):
 // blobs for the host and the deployment package, queues for the host (and the Azure Storage
-// Durable backend), tables for the host and the app's own tables (jobs, audit, PIN vault, ...).
+// Durable backend) and the notification queue (the app sends nudges; the queue trigger reads,
+// updates and deletes them, and moves poison messages), tables for the host and the app's own
+// tables (jobs, audit, PIN vault, ...).
 param storageAccountName string
 param principalId string
 

@@ -26,11 +26,14 @@ export interface AzuriteOptions {
 }
 
 export interface Azurite {
-  /** A storage connection string for the table service alone. */
+  /** A storage connection string naming the table and queue services (no blob service). */
   connectionString: string;
   /** The table endpoint, e.g. https://127.0.0.1:53211/devstoreaccount1. */
   endpoint: string;
   port: number;
+  /** The queue endpoint, e.g. https://127.0.0.1:53212/devstoreaccount1. */
+  queueEndpoint: string;
+  queuePort: number;
   /** Azurite's working folder: the given location, or a temporary one while in memory. */
   location: string;
   /** Stops Azurite (and removes its temporary folder when in memory). */
@@ -39,28 +42,72 @@ export interface Azurite {
 
 const STARTUP_TIMEOUT_MS = 15_000;
 
+/** The Azurite services the app uses: tables (its stores) and queues (notification delivery). */
+type AzuriteService = 'table' | 'queue';
+
 /**
- * Starts Azurite's table service (the npm package, no Docker) as a child process on loopback,
- * with telemetry off (it reports to Microsoft otherwise). Resolves once the service answers.
+ * Starts Azurite's table and queue services (the npm package, no Docker) as child processes on
+ * loopback, with telemetry off (it reports to Microsoft otherwise). Resolves once both answer.
+ * `port` is the table service's; the queue service takes a free one.
  */
 export async function startAzurite(options: AzuriteOptions = {}): Promise<Azurite> {
-  const script = await azuriteTableScript();
+  const temporary = options.location ? undefined : await mkdtemp(join(tmpdir(), 'azurite-'));
+  const location = options.location ? resolve(options.location) : temporary!;
+  if (options.location) await mkdir(location, { recursive: true, mode: 0o700 });
+  const removeTemporary = async () => {
+    if (temporary) await rm(temporary, { recursive: true, force: true });
+  };
+  const started = await Promise.allSettled([
+    startService('table', location, options),
+    startService('queue', location, { ...options, port: 0 }),
+  ]);
+  const [table, queue] = started;
+  if (table.status === 'rejected' || queue.status === 'rejected') {
+    await Promise.all(
+      started.map((s) => (s.status === 'fulfilled' ? s.value.stop() : Promise.resolve())),
+    );
+    await removeTemporary();
+    throw (
+      table.status === 'rejected' ? table.reason : (queue as PromiseRejectedResult).reason
+    ) as Error;
+  }
+  const scheme = options.https ? 'https' : 'http';
+  const endpoint = `${scheme}://127.0.0.1:${table.value.port}/${AZURITE_ACCOUNT}`;
+  const queueEndpoint = `${scheme}://127.0.0.1:${queue.value.port}/${AZURITE_ACCOUNT}`;
+  return {
+    connectionString: `DefaultEndpointsProtocol=${scheme};AccountName=${AZURITE_ACCOUNT};AccountKey=${ACCOUNT_KEY};TableEndpoint=${endpoint};QueueEndpoint=${queueEndpoint};`,
+    endpoint,
+    port: table.value.port,
+    queueEndpoint,
+    queuePort: queue.value.port,
+    location,
+    async stop() {
+      await Promise.all([table.value.stop(), queue.value.stop()]);
+      await removeTemporary();
+    },
+  };
+}
+
+/** One Azurite service as a child process, answering on its port. */
+async function startService(
+  service: AzuriteService,
+  location: string,
+  options: AzuriteOptions,
+): Promise<{ port: number; stop(): Promise<void> }> {
+  const script = await azuriteScript(service);
   let lastError: unknown;
   // A free port is found by binding and releasing it, so another process can take it in
   // between; Azurite then exits with EADDRINUSE and we try another.
   for (let attempt = 0; attempt < 3; attempt += 1) {
     const port = options.port || (await freeLoopbackPort());
-    const temporary = options.location ? undefined : await mkdtemp(join(tmpdir(), 'azurite-'));
-    const location = options.location ? resolve(options.location) : temporary!;
-    if (options.location) await mkdir(location, { recursive: true, mode: 0o700 });
     const args = [
       script,
       '--disableTelemetry',
       '--skipApiVersionCheck',
       '--silent',
-      '--tableHost',
+      `--${service}Host`,
       '127.0.0.1',
-      '--tablePort',
+      `--${service}Port`,
       String(port),
       // --location cannot be combined with --inMemoryPersistence: in memory, the working folder
       // is a fresh temporary one instead, so nothing Azurite writes lands in the repository.
@@ -81,39 +128,30 @@ export async function startAzurite(options: AzuriteOptions = {}): Promise<Azurit
     const stop = async () => {
       process.off('exit', orphanGuard);
       await stopChild(child);
-      if (temporary) await rm(temporary, { recursive: true, force: true });
     };
     try {
-      await waitUntilAnswering(child, port, output, options.https?.caPem);
+      await waitUntilAnswering(child, service, port, output, options.https?.caPem);
     } catch (error) {
       lastError = error;
       await stop();
       if (options.port) break;
       continue;
     }
-    const scheme = options.https ? 'https' : 'http';
-    const endpoint = `${scheme}://127.0.0.1:${port}/${AZURITE_ACCOUNT}`;
-    return {
-      connectionString: `DefaultEndpointsProtocol=${scheme};AccountName=${AZURITE_ACCOUNT};AccountKey=${ACCOUNT_KEY};TableEndpoint=${endpoint};`,
-      endpoint,
-      port,
-      location,
-      stop,
-    };
+    return { port, stop };
   }
-  throw new Error(`Azurite's table service did not start: ${String(lastError)}`, {
+  throw new Error(`Azurite's ${service} service did not start: ${String(lastError)}`, {
     cause: lastError,
   });
 }
 
-async function azuriteTableScript(): Promise<string> {
+async function azuriteScript(service: AzuriteService): Promise<string> {
   const require = createRequire(import.meta.url);
   const manifestPath = require.resolve('azurite/package.json');
   const manifest = JSON.parse(await readFile(manifestPath, 'utf8')) as {
     bin: Record<string, string>;
   };
-  const bin = manifest.bin['azurite-table'];
-  if (!bin) throw new Error('the azurite package has no azurite-table program');
+  const bin = manifest.bin[`azurite-${service}`];
+  if (!bin) throw new Error(`the azurite package has no azurite-${service} program`);
   return join(dirname(manifestPath), bin);
 }
 
@@ -133,6 +171,7 @@ function freeLoopbackPort(): Promise<number> {
 
 async function waitUntilAnswering(
   child: ChildProcess,
+  service: AzuriteService,
   port: number,
   output: string[],
   caPem: string | undefined,
@@ -144,7 +183,7 @@ async function waitUntilAnswering(
   });
   while (Date.now() < deadline) {
     if (exited) throw new Error(`Azurite exited at start: ${output.join('').trim()}`);
-    if (await answers(port, caPem)) return;
+    if (await answers(service, port, caPem)) return;
     await new Promise((done) => setTimeout(done, 25));
   }
   throw new Error(
@@ -153,12 +192,16 @@ async function waitUntilAnswering(
 }
 
 /** True once anything answers on the port (any status: the account path needs a signature). */
-function answers(port: number, caPem: string | undefined): Promise<boolean> {
+function answers(
+  service: AzuriteService,
+  port: number,
+  caPem: string | undefined,
+): Promise<boolean> {
   return new Promise((done) => {
     const options = {
       host: '127.0.0.1',
       port,
-      path: `/${AZURITE_ACCOUNT}/Tables`,
+      path: service === 'table' ? `/${AZURITE_ACCOUNT}/Tables` : `/${AZURITE_ACCOUNT}?comp=list`,
       method: 'GET',
       timeout: 500,
     };

@@ -5,15 +5,17 @@ import type { FunctionApp } from './load-function-app.ts';
 import type { RegisteredFunction } from './registered-function.ts';
 
 /**
- * Invokes a triggered function (HTTP, timer) with its trigger's data and the durable client
+ * Invokes a triggered function (HTTP, timer, queue) with its trigger's data and the durable client
  * binding it asks for, forwarding its logs; a failure is logged the way the Functions host says it.
  */
 export async function invokeTrigger(
   host: { app: FunctionApp; durableClientInput: string; log: HostLog },
   fn: RegisteredFunction,
   trigger: RpcTypedData,
+  triggerMetadata?: Record<string, RpcTypedData>,
 ): Promise<InvocationOutcome> {
   const outcome = await invokeFunction(host.app, fn, {
+    ...(triggerMetadata ? { triggerMetadata } : {}),
     inputData: [
       { name: fn.triggerBindingName, data: trigger },
       ...fn.durableClientBindings.map((name) => ({

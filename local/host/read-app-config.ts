@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { LocalHostError } from './local-host-error.ts';
+import { parseQueueHostOptions, type QueueHostOptions } from './queue/queue-host-options.ts';
 
 /** The Durable backends a Functions app can select in host.json (`storageProvider.type`). */
 export type DurableBackend = 'azureStorage' | 'durableTaskScheduler' | 'mssql' | 'netherite';
@@ -19,6 +20,8 @@ export interface AppConfig {
   /** `overridableExistingInstanceStates`: may startNew replace a running instance? */
   replaceRunningInstances: boolean;
   defaultVersion: string | undefined;
+  /** `extensions.queues`: how queue triggers poll, retry, decode and give up. */
+  queues: QueueHostOptions;
   /** local.settings.json `Values` (app settings), applied to the environment before loading. */
   settings: Record<string, string>;
   /** local.settings.json `Host.LocalHttpPort`, the port Core Tools would use. */
@@ -67,6 +70,7 @@ export function parseAppConfig(
   const extensions = asObject(root.extensions ?? {}, 'host.json extensions', problems) ?? {};
   const http = asObject(extensions.http ?? {}, 'extensions.http', problems) ?? {};
   const durable = asObject(extensions.durableTask ?? {}, 'extensions.durableTask', problems) ?? {};
+  const queues = parseQueueHostOptions(extensions.queues, problems);
   const provider =
     asObject(durable.storageProvider ?? {}, 'durableTask.storageProvider', problems) ?? {};
 
@@ -135,6 +139,7 @@ export function parseAppConfig(
     ),
     replaceRunningInstances,
     defaultVersion: typeof durable.defaultVersion === 'string' ? durable.defaultVersion : undefined,
+    queues,
     settings,
     localHttpPort: typeof port === 'number' ? port : undefined,
   };

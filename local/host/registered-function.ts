@@ -1,7 +1,8 @@
 import type { FunctionCallback, FunctionMetadata, RpcBindingInfo } from './functions-core-api.ts';
 
 /** What the host does with a function: serve it over HTTP, run it in Durable, or only list it. */
-export type FunctionKind = 'http' | 'orchestration' | 'activity' | 'entity' | 'timer' | 'other';
+export type FunctionKind =
+  'http' | 'orchestration' | 'activity' | 'entity' | 'timer' | 'queue' | 'other';
 
 export interface HttpTriggerSettings {
   /** The route template as registered, or undefined for the default (the function name). */
@@ -31,6 +32,7 @@ const KIND_BY_TRIGGER: Record<string, FunctionKind> = {
   activitytrigger: 'activity',
   entitytrigger: 'entity',
   timertrigger: 'timer',
+  queuetrigger: 'queue',
 };
 
 /**

@@ -28,6 +28,7 @@ import { installFunctionsCoreSeam } from './install-functions-core-seam.ts';
 import { runHooks } from './invoke-function.ts';
 import { loadFunctionApp, type FunctionApp } from './load-function-app.ts';
 import { LocalHostError } from './local-host-error.ts';
+import { startQueueTriggers, type QueueTriggers } from './queue/run-queue-triggers.ts';
 import { runTimerTriggers, type TimerTriggers } from './timer/run-timer-triggers.ts';
 import { readAppConfig, type AppConfig, type DurableBackend } from './read-app-config.ts';
 import type { FunctionKind } from './registered-function.ts';
@@ -267,7 +268,8 @@ export async function startLocalHost(options: LocalHostOptions): Promise<LocalHo
     throw error;
   }
 
-  let timerTriggers: TimerTriggers;
+  let timerTriggers: TimerTriggers | undefined;
+  let queueTriggers: QueueTriggers;
   try {
     timerTriggers = runTimerTriggers({
       app,
@@ -275,7 +277,16 @@ export async function startLocalHost(options: LocalHostOptions): Promise<LocalHo
       settings: (name) => process.env[name],
       log,
     });
+    queueTriggers = await startQueueTriggers({
+      app,
+      durableClientInput: clientInput,
+      settings: { ...process.env },
+      options: config.queues,
+      caPem: tls.caPem,
+      log,
+    });
   } catch (error) {
+    timerTriggers?.stop();
     await engine.close();
     await closeServers();
     restoreEnvironment();
@@ -328,7 +339,8 @@ export async function startLocalHost(options: LocalHostOptions): Promise<LocalHo
       closing ??= (async () => {
         state.serve = undefined;
         rpcState.api = undefined;
-        timerTriggers.stop();
+        timerTriggers?.stop();
+        await queueTriggers.stop();
         await closeServers();
         await engine.close();
         await runHooks(app, 'appTerminate', { hookData: {}, appHookData: app.appHookData }).catch(

@@ -57,6 +57,8 @@ export function courierAppSettings(
     COURIER_API_AUDIENCES: `${functionsApp.clientId},api://${functionsApp.clientId}`,
     COURIER_CA_FILE: tenant.caFile,
     COURIER_STORAGE_CONNECTION: azurite.connectionString,
+    // The notification queue trigger's connection (Azurite's queue service), and the producer's.
+    COURIER_QUEUES: azurite.connectionString,
     COURIER_PIN_KEY_FILE: join(parts.stateDirectory, 'pin-key.pem'),
     COURIER_FALLBACK_APPROVERS_GROUP_ID: DEMO_GROUPS.fallbackApprovers,
     COURIER_IT_GROUP_ID: DEMO_GROUPS.admins,

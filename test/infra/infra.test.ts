@@ -12,6 +12,10 @@ import { GRAPH_APPLICATION_PERMISSIONS } from '../../functions/config/graph-appl
 import { graphGatewayOptionsFromEnvironment } from '../../core/graph/graph-settings.ts';
 import { botSettingsFromEnvironment } from '../../functions/bot/bot-settings.ts';
 import { courierSettingsFromEnvironment } from '../../functions/config/courier-settings.ts';
+import {
+  NOTIFICATION_QUEUE,
+  QUEUE_CONNECTION,
+} from '../../functions/notifications/notification-queue.ts';
 import { hostSettingProblems } from '../../functions/config/host-settings.ts';
 import { GraphPermission } from '../../local/tenant/graph/graph-permissions.ts';
 import {
@@ -179,6 +183,30 @@ describe('infra/: app settings', () => {
   });
 });
 
+describe('infra/: notification delivery on write', () => {
+  it("gives the queue trigger's connection by identity, the queue it listens on, and the role to use it", async () => {
+    const settings = await bicepAppSettings();
+    expect(settings.get(`${QUEUE_CONNECTION}__queueServiceUri`)).toBe(
+      'storageAccount.properties.primaryEndpoints.queue',
+    );
+    expect(settings.get(`${QUEUE_CONNECTION}__credential`)).toBe("'managedidentity'");
+    expect(settings.get(`${QUEUE_CONNECTION}__clientId`)).toBe('identityClientId');
+    expect(settings.has(QUEUE_CONNECTION)).toBe(false);
+    const main = await read('infra/main.bicep');
+    expect(stringLiterals(declaration(main, 'var', 'notificationQueueName'))).toEqual([
+      NOTIFICATION_QUEUE,
+    ]);
+    expect(declaration(main, 'module', 'storage')).toMatch(
+      /queues: \[\{ name: notificationQueueName \}, \{ name: '\$\{notificationQueueName\}-poison' \}\]/,
+    );
+    // Sending, receiving, updating and deleting messages (the trigger's poison handling too).
+    const access = await read('infra/app/storage-access.bicep');
+    expect(
+      objectProperties(declaration(access, 'var', 'roles')).get('Storage Queue Data Contributor'),
+    ).toBe("'974c5e8b-45b9-4653-ba55-5f855dd0fb88'");
+  });
+});
+
 describe('infra/: Durable Functions backend', () => {
   it('agrees with host.json on the backend, its connection and the task hub', async () => {
     const hostJson = JSON.parse(await read('functions/host.json'));
@@ -243,6 +271,8 @@ describe('infra/: the app accepts what the Bicep sets', () => {
       apiAppIdUri: 'api://stapp.azurestaticapps.net/514ca42c-6f82-49ac-8b72-316d556237e4',
       'storageAccount.properties.primaryEndpoints.table':
         'https://stcourierabc123.table.core.windows.net/',
+      'storageAccount.properties.primaryEndpoints.queue':
+        'https://stcourierabc123.queue.core.windows.net/',
       pinKeyVaultUrl: 'https://kv-abc123.vault.azure.net/',
       fallbackApproversGroupId: '715fa8bf-b1d3-4c74-afd3-91e0654f74da',
       itGroupId: 'c6cae64e-1d28-45a6-aee8-70c3b429d3d3',

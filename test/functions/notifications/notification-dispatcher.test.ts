@@ -6,7 +6,11 @@ import { BotState } from '../../../functions/bot/store/bot-state.ts';
 import { ConversationReferences } from '../../../functions/bot/store/conversation-references.ts';
 import { courierLogger } from '../../../functions/log/courier-logger.ts';
 import type { Messenger } from '../../../functions/notifications/messenger.ts';
-import { NotificationDispatcher } from '../../../functions/notifications/notification-dispatcher.ts';
+import {
+  DELIVERY_LEASE_MS,
+  NotificationDispatcher,
+} from '../../../functions/notifications/notification-dispatcher.ts';
+import type { NotificationNudges } from '../../../functions/notifications/notification-queue.ts';
 import { AuditTrail } from '../../../functions/store/audit-trail.ts';
 import { NotificationOutbox } from '../../../functions/store/notification-outbox.ts';
 import { RequestIndex } from '../../../functions/store/request-index.ts';
@@ -28,16 +32,19 @@ class RecordingMessenger implements Messenger {
   readonly sent: { chat: string; card?: AdaptiveCard; text?: string; replyToId?: string }[] = [];
   readonly updated: { chat: string; activityId: string; card: AdaptiveCard }[] = [];
   failFor = new Set<string>();
+  /** While set, every send waits for it: a delivery caught in the middle. */
+  gate: Promise<void> | undefined;
 
-  send(
+  async send(
     reference: Record<string, unknown>,
     message: { card: AdaptiveCard } | { text: string },
     replyToId?: string,
   ) {
     const chat = (reference.conversation as { id: string }).id;
-    if (this.failFor.has(chat)) return Promise.reject(new Error(`Teams answered 503 for ${chat}`));
+    if (this.gate) await this.gate;
+    if (this.failFor.has(chat)) throw new Error(`Teams answered 503 for ${chat}`);
     this.sent.push({ chat, ...message, ...(replyToId ? { replyToId } : {}) });
-    return Promise.resolve(`activity-${this.sent.length}`);
+    return `activity-${this.sent.length}`;
   }
 
   update(reference: Record<string, unknown>, activityId: string, card: AdaptiveCard) {
@@ -46,44 +53,60 @@ class RecordingMessenger implements Messenger {
   }
 }
 
+/** The notification queue as the dispatcher sees it: records each nudge; can be made to fail. */
+class RecordingNudges implements NotificationNudges {
+  readonly nudged: { notificationId: string; delayMs: number }[] = [];
+  failing = false;
+
+  nudge(notificationId: string, delayMs = 0) {
+    if (this.failing) return Promise.reject(new Error('The queue service answered 503'));
+    this.nudged.push({ notificationId, delayMs });
+    return Promise.resolve();
+  }
+}
+
 async function setup() {
   const n = ++tables;
+  let clock = Date.parse('2026-12-05T10:00:00Z');
   const state = new BotState(await azurite.table(`Bot${n}`));
   const references = new ConversationReferences(state);
-  const outbox = new NotificationOutbox(await azurite.table(`Outbox${n}`));
+  const outbox = new NotificationOutbox(await azurite.table(`Outbox${n}`), { now: () => clock });
   const requests = new RequestIndex(await azurite.table(`Requests${n}`));
   const audit = new AuditTrail(await azurite.table(`Audit${n}`));
   const messenger = new RecordingMessenger();
+  const nudges = new RecordingNudges();
   const installs: string[] = [];
-  let clock = Date.parse('2026-12-05T10:00:00Z');
-  const dispatcher = new NotificationDispatcher({
-    outbox,
-    requests,
-    audit,
-    graph: {
-      listGroupMembers: () => Promise.resolve([]),
-      installTeamsAppForUser: (userId: string) => {
-        installs.push(userId);
-        return Promise.resolve({
-          installationId: `inst-${userId}`,
-          chatId: `19:${userId}_bot@unq.gbl.spaces`,
-        });
+  const newDispatcher = () =>
+    new NotificationDispatcher({
+      outbox,
+      requests,
+      audit,
+      graph: {
+        listGroupMembers: () => Promise.resolve([]),
+        installTeamsAppForUser: (userId: string) => {
+          installs.push(userId);
+          return Promise.resolve({
+            installationId: `inst-${userId}`,
+            chatId: `19:${userId}_bot@unq.gbl.spaces`,
+          });
+        },
       },
-    },
-    references,
-    approvalCards: new ApprovalCardMessages(state),
-    state,
-    messenger,
-    settings: {
-      tenantId: '5d2d1e3a-7c4b-4f1e-9a8d-3b6c2e1f0a47',
-      tabUrl: 'https://teams.example/tab',
-      teamsAppCatalogId: '08157b45-1f7c-4c5b-9e08-b1411fb757a7',
-      serviceUrl: 'https://smba.trafficmanager.net/teams/',
-      botAppId: '0f5a3c1e-8d2b-4e6f-9a7c-1b3d5e7f9a2c',
-    },
-    log: courierLogger(() => undefined),
-    now: () => clock,
-  });
+      references,
+      approvalCards: new ApprovalCardMessages(state),
+      state,
+      messenger,
+      nudges,
+      settings: {
+        tenantId: '5d2d1e3a-7c4b-4f1e-9a8d-3b6c2e1f0a47',
+        tabUrl: 'https://teams.example/tab',
+        teamsAppCatalogId: '08157b45-1f7c-4c5b-9e08-b1411fb757a7',
+        serviceUrl: 'https://smba.trafficmanager.net/teams/',
+        botAppId: '0f5a3c1e-8d2b-4e6f-9a7c-1b3d5e7f9a2c',
+      },
+      log: courierLogger(() => undefined),
+      now: () => clock,
+    });
+  const dispatcher = newDispatcher();
   const remember = (user: { id: string }) =>
     references.save({
       aadObjectId: user.id,
@@ -129,6 +152,8 @@ async function setup() {
     });
   return {
     dispatcher,
+    newDispatcher,
+    nudges,
     messenger,
     outbox,
     installs,
@@ -221,5 +246,121 @@ describe('the notification dispatcher', () => {
     expect(t.messenger.sent[0]!.chat).toBe(`19:${LARS.id}_bot@unq.gbl.spaces`);
     // Their Teams id is not known yet: the card carries the buttons in their own chat.
     expect(t.messenger.sent[0]!.card!.actions?.map((a) => a.title)).toEqual(['Approve', 'Reject']);
+  });
+
+  it('re-queues a failed delivery for when its back-off ends, and a late nudge changes nothing', async () => {
+    const t = await setup();
+    await t.remember(MAJA);
+    await t.request('req-dispatch-5', RequestState.Shipped);
+    await t.notify('req-dispatch-5', 7, 'shipped', 'requester', [MAJA.id]);
+    t.messenger.failFor.add(`a:${MAJA.id}`);
+    const failed = await t.dispatcher.deliverOne('req-dispatch-5:7:requester');
+    expect(failed.kind).toBe('failed');
+    const retryAt = (failed as { retryAt: number }).retryAt;
+    // The nudge waits exactly as long as the back-off (10 s, with jitter).
+    expect(t.nudges.nudged).toEqual([
+      {
+        notificationId: 'req-dispatch-5:7:requester',
+        delayMs: retryAt - Date.parse('2026-12-05T10:00:00Z'),
+      },
+    ]);
+    expect(t.nudges.nudged[0]!.delayMs).toBeGreaterThanOrEqual(7_500);
+    expect(t.nudges.nudged[0]!.delayMs).toBeLessThanOrEqual(12_500);
+    t.messenger.failFor.clear();
+    // Another nudge for it arriving early (an activity's retry) does not jump the back-off.
+    expect(await t.dispatcher.deliverOne('req-dispatch-5:7:requester')).toEqual({
+      kind: 'backing-off',
+      until: retryAt,
+    });
+    t.advance(retryAt - Date.parse('2026-12-05T10:00:00Z'));
+    expect(await t.dispatcher.deliverOne('req-dispatch-5:7:requester')).toEqual({
+      kind: 'delivered',
+    });
+    expect(await t.dispatcher.deliverOne('req-dispatch-5:7:requester')).toEqual({ kind: 'gone' });
+    expect(t.messenger.sent).toHaveLength(1);
+  });
+
+  it('loses nothing when even the re-queue fails: the row stays pending for the sweep', async () => {
+    const t = await setup();
+    await t.remember(MAJA);
+    await t.request('req-dispatch-6', RequestState.Shipped);
+    await t.notify('req-dispatch-6', 7, 'shipped', 'requester', [MAJA.id]);
+    t.messenger.failFor.add(`a:${MAJA.id}`);
+    t.nudges.failing = true;
+    expect((await t.dispatcher.deliverOne('req-dispatch-6:7:requester')).kind).toBe('failed');
+    expect(await t.outbox.pending()).toHaveLength(1);
+    t.messenger.failFor.clear();
+    t.advance(60_000);
+    expect(await t.dispatcher.drain()).toEqual({ delivered: 1, waiting: 0 });
+    expect(t.messenger.sent).toHaveLength(1);
+  });
+
+  it('lets one deliverer at a time hold a notification: a queue message and the sweep at once send once per recipient', async () => {
+    const t = await setup();
+    await t.remember(LARS);
+    await t.remember(SOFIA);
+    await t.request('req-dispatch-7', RequestState.AwaitingApproval, [LARS, SOFIA]);
+    await t.notify('req-dispatch-7', 2, 'approval-requested', 'approvers', [LARS.id, SOFIA.id]);
+    let open!: () => void;
+    t.messenger.gate = new Promise((resolve) => (open = resolve));
+    // The queue trigger's delivery is caught mid-send while the sweep passes by.
+    const queued = t.dispatcher.deliverOne('req-dispatch-7:2:approvers');
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    const swept = await t.newDispatcher().drain();
+    expect(swept).toEqual({ delivered: 0, waiting: 1 });
+    t.messenger.gate = undefined;
+    open();
+    expect(await queued).toEqual({ kind: 'delivered' });
+    expect(t.messenger.sent.map((s) => s.chat).sort()).toEqual(
+      [`a:${LARS.id}`, `a:${SOFIA.id}`].sort(),
+    );
+
+    // Two instances racing for the same nudge: the ETag lets one lease it.
+    await t.notify('req-dispatch-7', 3, 'reminder', 'approvers', [LARS.id, SOFIA.id]);
+    const outcomes = await Promise.all([
+      t.newDispatcher().deliverOne('req-dispatch-7:3:approvers'),
+      t.newDispatcher().deliverOne('req-dispatch-7:3:approvers'),
+      t.newDispatcher().drain(),
+    ]);
+    const replies = t.messenger.sent.filter((s) => s.replyToId);
+    expect(replies.map((s) => s.chat).sort()).toEqual([`a:${LARS.id}`, `a:${SOFIA.id}`].sort());
+    expect(
+      outcomes.filter((o) => 'kind' in o && o.kind === 'delivered').length +
+        ('delivered' in outcomes[2] ? outcomes[2].delivered : 0),
+    ).toBe(1);
+    expect(await t.outbox.pending()).toEqual([]);
+  });
+
+  it('takes over the lease of a deliverer that crashed, once it lapses, without repeating its sends', async () => {
+    const t = await setup();
+    await t.remember(MAJA);
+    await t.request('req-dispatch-8', RequestState.Shipped);
+    await t.notify('req-dispatch-8', 7, 'shipped', 'requester', [MAJA.id]);
+    // A deliverer leased it and died before sending.
+    const crashed = await t.outbox.lease('req-dispatch-8:7:requester', DELIVERY_LEASE_MS);
+    expect(crashed.kind).toBe('leased');
+    const held = await t.dispatcher.deliverOne('req-dispatch-8:7:requester');
+    expect(held).toEqual({
+      kind: 'held',
+      until: Date.parse('2026-12-05T10:00:00Z') + DELIVERY_LEASE_MS,
+    });
+    expect(t.messenger.sent).toHaveLength(0);
+    t.advance(DELIVERY_LEASE_MS + 1);
+    expect(await t.dispatcher.deliverOne('req-dispatch-8:7:requester')).toEqual({
+      kind: 'delivered',
+    });
+    expect(t.messenger.sent).toHaveLength(1);
+    // The crashed deliverer, back from the dead, cannot complete under its stale lease.
+    await t.notify('req-dispatch-8', 8, 'pin-ready', 'requester', [MAJA.id]);
+    const stale = await t.outbox.lease('req-dispatch-8:8:requester', DELIVERY_LEASE_MS);
+    t.advance(DELIVERY_LEASE_MS + 1);
+    await t.dispatcher.deliverOne('req-dispatch-8:8:requester').then(async () => {
+      // Delivered and completed by the new holder; the stale one finds the row gone (a no-op).
+      await t.outbox.complete(
+        'req-dispatch-8:8:requester',
+        (stale as { lease: { leaseId: string } }).lease.leaseId,
+      );
+    });
+    expect(t.messenger.sent).toHaveLength(2);
   });
 });

@@ -23,7 +23,10 @@ describe('the notification outbox', () => {
     await outbox.add(message);
     await outbox.add(message);
     expect((await outbox.pending()).map((n) => n.notificationId)).toEqual(['req-1:2:approvers']);
-    await outbox.markSent('req-1:2:approvers');
+    const leased = await outbox.lease('req-1:2:approvers', 60_000);
+    if (leased.kind !== 'leased') throw new Error(`not leased: ${leased.kind}`);
+    await outbox.complete('req-1:2:approvers', leased.lease.leaseId);
+    await outbox.complete('req-1:2:approvers', leased.lease.leaseId);
     await outbox.add(message);
     expect(await outbox.pending()).toEqual([]);
     expect((await outbox.sent({ requestId: 'req-1' }))[0]).toMatchObject({
@@ -45,5 +48,64 @@ describe('the notification outbox', () => {
         state: 'Requested',
       }),
     ).rejects.toMatchObject({ code: 'INVALID_INPUT' });
+  });
+
+  it('leases a pending message to one deliverer at a time, until the lease lapses or is given back', async () => {
+    let clock = Date.parse('2026-12-05T10:00:00Z');
+    let ids = 0;
+    const added: string[] = [];
+    const outbox = new NotificationOutbox(await azurite.table('outbox3'), {
+      now: () => clock,
+      newLeaseId: () => `lease-${++ids}`,
+      onAdded: (id) => {
+        added.push(id);
+        return Promise.reject(new Error('the queue is down'));
+      },
+    });
+    const message = {
+      notificationId: 'req-3:4:requester',
+      requestId: 'req-3',
+      kind: 'shipped',
+      audience: 'requester' as const,
+      recipients: ['aaaa-maja'],
+      recipientIsGroup: false,
+      state: 'Shipped',
+    };
+    // A nudge that fails does not fail the add: the row is written, the sweep will find it.
+    await outbox.add(message);
+    expect(added).toEqual(['req-3:4:requester']);
+    expect(await outbox.pending()).toHaveLength(1);
+
+    const racing = await Promise.all([
+      outbox.lease('req-3:4:requester', 60_000),
+      outbox.lease('req-3:4:requester', 60_000),
+      outbox.lease('req-3:4:requester', 60_000),
+    ]);
+    expect(racing.filter((o) => o.kind === 'leased')).toHaveLength(1);
+    expect(racing.filter((o) => o.kind === 'held')).toEqual([
+      { kind: 'held', until: '2026-12-05T10:01:00.000Z' },
+      { kind: 'held', until: '2026-12-05T10:01:00.000Z' },
+    ]);
+    const first = racing.find((o) => o.kind === 'leased')!;
+    if (first.kind !== 'leased') throw new Error('unreachable');
+
+    // Given back: the next deliverer need not wait.
+    await outbox.release('req-3:4:requester', first.lease.leaseId);
+    const second = await outbox.lease('req-3:4:requester', 60_000);
+    expect(second.kind).toBe('leased');
+    if (second.kind !== 'leased') throw new Error('unreachable');
+    // Lapsed: taken over, and the old holder can neither complete nor release any more.
+    clock += 60_001;
+    const third = await outbox.lease('req-3:4:requester', 60_000);
+    expect(third.kind).toBe('leased');
+    await expect(outbox.complete('req-3:4:requester', second.lease.leaseId)).rejects.toMatchObject({
+      code: 'LEASE_LOST',
+    });
+    await outbox.release('req-3:4:requester', second.lease.leaseId);
+    expect(await outbox.lease('req-3:4:requester', 60_000)).toMatchObject({ kind: 'held' });
+    if (third.kind !== 'leased') throw new Error('unreachable');
+    await outbox.complete('req-3:4:requester', third.lease.leaseId);
+    expect(await outbox.lease('req-3:4:requester', 60_000)).toEqual({ kind: 'gone' });
+    expect(await outbox.sent({ requestId: 'req-3' })).toHaveLength(1);
   });
 });
