@@ -150,3 +150,5 @@ module plan 'br/public:avm/res/web/serverfarm:0.1.1' = {
 }
 
 output name string = site.outputs.name
+// The host name Azure gave the app (not assumed: regions with unique default host names differ).
+output defaultHostname string = site.outputs.defaultHostname
