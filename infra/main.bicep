@@ -198,7 +198,6 @@ module tab 'br/public:avm/res/web/static-site:0.9.3' = {
 }
 
 var tabDomain = tab.outputs.defaultHostname
-var functionAppHost = '${functionAppName}.azurewebsites.net'
 
 module entra 'app/entra.bicep' = {
   name: 'entra'
@@ -245,6 +244,8 @@ module functions 'app/functions.bicep' = {
   // The app must not start before its identity may read the tables and its Graph permissions exist.
   dependsOn: [storageAccess]
 }
+
+var functionAppHost = functions.outputs.defaultHostname
 
 module bot 'app/bot.bicep' = {
   name: 'bot'

@@ -50,8 +50,8 @@ resource dashboardAccess 'Microsoft.Authorization/roleAssignments@2022-04-01' = 
       'Microsoft.Authorization/roleDefinitions',
       roles['Durable Task Data Contributor']
     )
+    // No principalType: azd's AZURE_PRINCIPAL_ID is a user at a desk, a service principal in CI.
     principalId: dashboardUserId
-    principalType: 'User'
   }
 }
 

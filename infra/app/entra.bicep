@@ -74,6 +74,20 @@ resource stationPrincipal 'Microsoft.Graph/servicePrincipals@v1.0' = {
   appId: station.appId
 }
 
+// Twice, in order: the scope first, then the clients pre-authorized for it (api-application.bicep).
+module apiApplicationScopes 'api-application.bicep' = {
+  name: 'api-application-scopes'
+  params: {
+    uniqueName: apiUniqueName
+    displayName: apiDisplayName
+    appId: apiRegistration.appId
+    tabDomain: tabDomain
+    stationAppId: station.appId
+    ids: ids
+    preAuthorize: false
+  }
+}
+
 module apiApplication 'api-application.bicep' = {
   name: 'api-application'
   params: {
@@ -83,7 +97,9 @@ module apiApplication 'api-application.bicep' = {
     tabDomain: tabDomain
     stationAppId: station.appId
     ids: ids
+    preAuthorize: true
   }
+  dependsOn: [apiApplicationScopes]
 }
 
 resource apiPrincipal 'Microsoft.Graph/servicePrincipals@v1.0' = {

@@ -120,10 +120,10 @@ module site 'br/public:avm/res/web/site:0.15.1' = {
       }
       runtime: { name: 'node', version: '22' }
     }
+    // Flex Consumption refuses site properties it does not support (ftpsState, alwaysOn among
+    // them, ARM code 51021 in some regions): only what it takes. It has no FTP endpoint at all.
     siteConfig: {
-      alwaysOn: false
       minTlsVersion: '1.2'
-      ftpsState: 'Disabled'
       // The tab calls the API with a bearer token (no cookies), from its own origin only.
       cors: { allowedOrigins: [tabOrigin], supportCredentials: false }
     }
@@ -150,3 +150,5 @@ module plan 'br/public:avm/res/web/serverfarm:0.1.1' = {
 }
 
 output name string = site.outputs.name
+// The host name Azure gave the app (not assumed: regions with unique default host names differ).
+output defaultHostname string = site.outputs.defaultHostname

@@ -10,7 +10,9 @@ param keyName string
 param principalId string
 
 module vault 'br/public:avm/res/key-vault/vault:0.13.3' = {
-  name: 'pin-key-vault'
+  // Not the outer module's name: both deployments land in the same resource group, and ARM
+  // refuses to replace a deployment that is still running (DeploymentActive).
+  name: '${deployment().name}-vault'
   params: {
     name: name
     location: location
@@ -58,7 +60,8 @@ var pinKeyUserActions = [
 resource pinKeyUser 'Microsoft.Authorization/roleDefinitions@2022-04-01' = {
   name: guid(resourceGroup().id, 'passkey-courier-pin-key-user')
   properties: {
-    roleName: 'Passkey Courier PIN key user (${resourceGroup().name})'
+    // Role names are unique across the tenant: the same group name in two subscriptions must not clash.
+    roleName: 'Passkey Courier PIN key user (${resourceGroup().name}, ${take(subscription().subscriptionId, 8)})'
     description: 'Read the public half of the PIN envelope key and decrypt with it; nothing else.'
     type: 'CustomRole'
     assignableScopes: [resourceGroup().id]
@@ -77,7 +80,8 @@ resource appAccess 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
   name: guid(key.id, principalId, pinKeyUser.id)
   scope: key
   properties: {
-    roleDefinitionId: pinKeyUser.id
+    // The subscription-level form role assignments take, for a role defined in this group.
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', pinKeyUser.name)
     principalId: principalId
     principalType: 'ServicePrincipal'
   }

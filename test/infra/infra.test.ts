@@ -352,7 +352,9 @@ describe('infra/: least privilege', () => {
     ]);
     const assignment = declaration(vault, 'resource', 'appAccess');
     expect(assignment).toMatch(/scope: key\n/);
-    expect(assignment).toMatch(/roleDefinitionId: pinKeyUser.id/);
+    expect(assignment).toMatch(
+      /roleDefinitionId: subscriptionResourceId\('Microsoft.Authorization\/roleDefinitions', pinKeyUser.name\)/,
+    );
   });
 
   it('gives the storage roles by their built-in ids', async () => {
@@ -364,6 +366,66 @@ describe('infra/: least privilege', () => {
       'Storage Queue Data Contributor': "'974c5e8b-45b9-4653-ba55-5f855dd0fb88'",
       'Storage Table Data Contributor': "'0a9a7e1f-b9d0-4cc4-a60d-0319b160aaa3'",
     });
+  });
+});
+
+describe('infra/: what ARM, Flex Consumption and Graph refuse at deployment time', () => {
+  it('gives every module deployment a name no other deployment in its resource group uses', async () => {
+    // A module inside a module lands in the same group unless scoped elsewhere; reusing the outer
+    // name makes ARM replace a running deployment (DeploymentActive).
+    const names: string[] = [];
+    for (const file of await bicepFiles()) {
+      const source = await read(file);
+      for (const { name } of modules(source)) {
+        const deploymentName = /^\s*name:\s*'([^']*)'/m.exec(
+          declaration(source, 'module', name),
+        )?.[1];
+        expect(deploymentName, `${file}: module ${name} has a literal name`).toBeDefined();
+        names.push(deploymentName!);
+      }
+    }
+    const literal = names.filter((n) => !n.includes('${deployment().name}'));
+    expect(literal.filter((n, i) => literal.indexOf(n) !== i)).toEqual([]);
+  });
+
+  it('sets no site property Flex Consumption refuses', async () => {
+    const site = declaration(await read('infra/app/functions.bicep'), 'module', 'site');
+    const siteConfig = /siteConfig: \{([\s\S]*?)\n {4}\}/.exec(site)?.[1] ?? '';
+    // From the Flex Consumption deprecations in the Functions app settings reference.
+    for (const refused of [
+      'ftpsState',
+      'alwaysOn',
+      'use32BitWorkerProcess',
+      'linuxFxVersion',
+      'javaVersion',
+      'netFrameworkVersion',
+      'powerShellVersion',
+      'preWarmedInstanceCount',
+      'functionAppScaleLimit',
+    ]) {
+      expect(siteConfig, refused).not.toMatch(new RegExp(`\\b${refused}:`));
+    }
+    for (const setting of [
+      'FUNCTIONS_WORKER_RUNTIME',
+      'FUNCTIONS_EXTENSION_VERSION',
+      'WEBSITE_RUN_FROM_PACKAGE',
+      'WEBSITE_NODE_DEFAULT_VERSION',
+      'WEBSITE_CONTENTSHARE',
+      'WEBSITE_CONTENTAZUREFILECONNECTIONSTRING',
+    ]) {
+      expect([...(await bicepAppSettings()).keys()], setting).not.toContain(setting);
+    }
+  });
+
+  it('pre-authorizes clients for the API scope only after a pass that created the scope', async () => {
+    const entra = await read('infra/app/entra.bicep');
+    expect(moduleParams(entra, 'apiApplicationScopes').get('preAuthorize')).toBe('false');
+    expect(moduleParams(entra, 'apiApplication').get('preAuthorize')).toBe('true');
+    expect(declaration(entra, 'module', 'apiApplication')).toMatch(
+      /dependsOn: \[apiApplicationScopes\]/,
+    );
+    const api = await read('infra/app/api-application.bicep');
+    expect(api).toMatch(/preAuthorizedApplications: preAuthorize \? preAuthorizedClients : \[\]/);
   });
 });
 
