@@ -15,9 +15,16 @@ export interface TabPackageOptions {
 }
 
 /**
+ * The pages the Teams manifest links beside the tab (`privacyUrl`, `termsOfUseUrl`: /privacy and
+ * /terms on the tab's domain), and the Static Web App configuration that serves them at those
+ * paths, from teams-app/site/.
+ */
+export const SITE_FILES = ['privacy.html', 'terms.html', 'staticwebapp.config.json'] as const;
+
+/**
  * The personal tab as a static site for the Static Web App: index.html, the tab's script bundled
- * for the browser, and config.json naming the API. Teams signs the user in (SSO through teams-js);
- * there is no local sign-in in a deployment.
+ * for the browser, config.json naming the API, and the privacy and terms pages. Teams signs the
+ * user in (SSO through teams-js); there is no local sign-in in a deployment.
  */
 export async function packageTab(options: TabPackageOptions): Promise<string> {
   const apiBase = new URL(options.apiBase);
@@ -52,6 +59,9 @@ export async function packageTab(options: TabPackageOptions): Promise<string> {
     join(options.repository, 'teams-app/tab/index.html'),
     join(directory, 'index.html'),
   );
+  for (const file of SITE_FILES) {
+    await copyFile(join(options.repository, 'teams-app/site', file), join(directory, file));
+  }
   const config: TabConfig = { apiBase: apiBase.origin, localPersonas: false };
   await writeFile(join(directory, 'config.json'), `${JSON.stringify(config)}\n`);
   return directory;

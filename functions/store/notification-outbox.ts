@@ -57,6 +57,12 @@ export interface NotificationOutboxOptions {
   onAdded?: (notificationId: string) => Promise<void>;
 }
 
+interface PendingRow {
+  notification: Notification;
+  lease: DeliveryLease | undefined;
+  etag: string;
+}
+
 interface PendingEntity {
   body?: unknown;
   leaseId?: unknown;
@@ -131,33 +137,36 @@ export class NotificationOutbox {
    * the others hear who holds it until when. A lapsed lease is taken over.
    */
   async lease(notificationId: string, leaseMs: number): Promise<LeaseOutcome> {
-    const rowKey = encodeKey(notificationId);
-    for (let attempt = 0; attempt < this.maxRaceRetries; attempt += 1) {
-      const row = await this.read(rowKey);
-      if (!row) return { kind: 'gone' };
-      const decision = takeLease(row.lease, { newLeaseId: this.newLeaseId(), leaseMs }, this.now());
-      if (decision.kind === 'held') return decision;
-      try {
-        await this.table.updateEntity(
-          {
-            partitionKey: PENDING,
-            rowKey,
-            body: JSON.stringify(row.notification),
-            leaseId: decision.lease.leaseId,
-            leaseExpiresAt: decision.lease.expiresAt,
-          },
-          'Replace',
-          { etag: row.etag },
+    const gone: LeaseOutcome = { kind: 'gone' };
+    return this.change<LeaseOutcome>(
+      notificationId,
+      'lease a notification',
+      gone,
+      (row, rowKey) => {
+        if (!row) return { result: gone };
+        const decision = takeLease(
+          row.lease,
+          { newLeaseId: this.newLeaseId(), leaseMs },
+          this.now(),
         );
-        return { kind: 'leased', notification: row.notification, lease: decision.lease };
-      } catch (error) {
-        const status = tableStatus(error);
-        if (status === 412) continue;
-        if (status === 404) return { kind: 'gone' };
-        throw storageError(error, 'lease a notification');
-      }
-    }
-    throw raceLost(notificationId, this.maxRaceRetries);
+        if (decision.kind === 'held') return { result: decision };
+        return {
+          result: { kind: 'leased', notification: row.notification, lease: decision.lease },
+          write: (etag) =>
+            this.table.updateEntity(
+              {
+                partitionKey: PENDING,
+                rowKey,
+                body: JSON.stringify(row.notification),
+                leaseId: decision.lease.leaseId,
+                leaseExpiresAt: decision.lease.expiresAt,
+              },
+              'Replace',
+              { etag },
+            ),
+        };
+      },
+    );
   }
 
   /**
@@ -165,10 +174,8 @@ export class NotificationOutbox {
    * LEASE_LOST when another deliverer took the lease over (it completes the message itself).
    */
   async complete(notificationId: string, leaseId: string): Promise<void> {
-    const rowKey = encodeKey(notificationId);
-    for (let attempt = 0; attempt < this.maxRaceRetries; attempt += 1) {
-      const row = await this.read(rowKey);
-      if (!row) return;
+    await this.change(notificationId, 'mark a notification sent', undefined, (row, rowKey) => {
+      if (!row) return { result: undefined };
       if (!holds(row.lease, leaseId)) {
         throw new NotificationOutboxError(
           'LEASE_LOST',
@@ -176,51 +183,70 @@ export class NotificationOutbox {
         );
       }
       const sent = { ...row.notification, sentAt: new Date(this.now()).toISOString() };
-      try {
-        await this.table.upsertEntity(
-          { partitionKey: SENT, rowKey, body: JSON.stringify(sent) },
-          'Replace',
-        );
-        await this.table.deleteEntity(PENDING, rowKey, { etag: row.etag });
-        return;
-      } catch (error) {
-        const status = tableStatus(error);
-        if (status === 412) continue;
-        if (status === 404) return;
-        throw storageError(error, 'mark a notification sent');
-      }
-    }
-    throw raceLost(notificationId, this.maxRaceRetries);
+      return {
+        result: undefined,
+        write: async (etag) => {
+          await this.table.upsertEntity(
+            { partitionKey: SENT, rowKey, body: JSON.stringify(sent) },
+            'Replace',
+          );
+          await this.table.deleteEntity(PENDING, rowKey, { etag });
+        },
+      };
+    });
   }
 
   /** Gives a lease back after a failed delivery, so the next attempt need not wait for it to lapse. */
   async release(notificationId: string, leaseId: string): Promise<void> {
+    await this.change(notificationId, 'release a notification', undefined, (row, rowKey) => {
+      if (!row || !holds(row.lease, leaseId)) return { result: undefined };
+      return {
+        result: undefined,
+        write: (etag) =>
+          this.table.updateEntity(
+            { partitionKey: PENDING, rowKey, body: JSON.stringify(row.notification) },
+            'Replace',
+            { etag },
+          ),
+      };
+    });
+  }
+
+  /**
+   * Read the pending row, decide (delivery-lease.ts holds the rules), write under the row's ETag;
+   * on a lost race, read again and decide again. A row deleted meanwhile answers `whenGone`.
+   */
+  private async change<T>(
+    notificationId: string,
+    action: string,
+    whenGone: T,
+    decide: (
+      row: PendingRow | undefined,
+      rowKey: string,
+    ) => { result: T; write?: (etag: string) => Promise<unknown> },
+  ): Promise<T> {
     const rowKey = encodeKey(notificationId);
     for (let attempt = 0; attempt < this.maxRaceRetries; attempt += 1) {
       const row = await this.read(rowKey);
-      if (!row || !holds(row.lease, leaseId)) return;
+      const { result, write } = decide(row, rowKey);
+      if (!row || !write) return result;
       try {
-        await this.table.updateEntity(
-          { partitionKey: PENDING, rowKey, body: JSON.stringify(row.notification) },
-          'Replace',
-          { etag: row.etag },
-        );
-        return;
+        await write(row.etag);
+        return result;
       } catch (error) {
         const status = tableStatus(error);
         if (status === 412) continue;
-        if (status === 404) return;
-        throw storageError(error, 'release a notification');
+        if (status === 404) return whenGone;
+        throw storageError(error, action);
       }
     }
-    throw raceLost(notificationId, this.maxRaceRetries);
+    throw new NotificationOutboxError(
+      'CONFLICT',
+      `Notification ${notificationId} kept changing under this update (${this.maxRaceRetries} tries); try again.`,
+    );
   }
 
-  private async read(
-    rowKey: string,
-  ): Promise<
-    { notification: Notification; lease: DeliveryLease | undefined; etag: string } | undefined
-  > {
+  private async read(rowKey: string): Promise<PendingRow | undefined> {
     let entity: PendingEntity & { etag: string };
     try {
       entity = await this.table.getEntity<PendingEntity>(PENDING, rowKey);
@@ -278,11 +304,4 @@ function parse(body: unknown): Notification {
 
 function storageError(cause: unknown, action: string): NotificationOutboxError {
   return new NotificationOutboxError('STORAGE', storageFailure(action, cause), { cause });
-}
-
-function raceLost(notificationId: string, tries: number): NotificationOutboxError {
-  return new NotificationOutboxError(
-    'CONFLICT',
-    `Notification ${notificationId} kept changing under this update (${tries} tries); try again.`,
-  );
 }

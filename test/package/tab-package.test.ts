@@ -19,7 +19,14 @@ describe('npm run package:tab', () => {
       apiBase: 'https://func-courier-abc123.azurewebsites.net/',
       outDirectory: join(work, 'tab'),
     });
-    expect((await readdir(directory)).sort()).toEqual(['config.json', 'index.html', 'tab.js']);
+    expect((await readdir(directory)).sort()).toEqual([
+      'config.json',
+      'index.html',
+      'privacy.html',
+      'staticwebapp.config.json',
+      'tab.js',
+      'terms.html',
+    ]);
     expect(JSON.parse(await readFile(join(directory, 'config.json'), 'utf8'))).toEqual({
       apiBase: 'https://func-courier-abc123.azurewebsites.net',
       localPersonas: false,
@@ -36,5 +43,37 @@ describe('npm run package:tab', () => {
         outDirectory: join(work, 'x'),
       }),
     ).rejects.toMatchObject({ code: 'REPOSITORY_INVALID' });
+  }, 60_000);
+
+  it("serves the privacy and terms pages at the paths the Teams manifest links, on the tab's domain", async () => {
+    work ??= await mkdtemp(join(tmpdir(), 'courier-tab-'));
+    const directory = await packageTab({
+      repository: REPOSITORY,
+      apiBase: 'https://func-courier-abc123.azurewebsites.net/',
+      outDirectory: join(work, 'site'),
+    });
+    const manifest = JSON.parse(
+      await readFile(join(REPOSITORY, 'teams-app/manifest.json'), 'utf8'),
+    );
+    const linked = [manifest.developer.privacyUrl, manifest.developer.termsOfUseUrl].map(
+      (url: string) => {
+        // The manifest's links are on the tab's domain, the Static Web App's.
+        expect(url).toMatch(/^https:\/\/\$\{\{COURIER_TAB_DOMAIN\}\}\//);
+        return new URL(url.replace('${{COURIER_TAB_DOMAIN}}', 'tab.example')).pathname;
+      },
+    );
+    expect(linked).toEqual(['/privacy', '/terms']);
+    // Static Web Apps serves each path through the configuration's rewrite to a page in the site.
+    const config = JSON.parse(await readFile(join(directory, 'staticwebapp.config.json'), 'utf8'));
+    for (const path of linked) {
+      const route = config.routes.find((r: { route: string }) => r.route === path);
+      expect(route, path).toBeDefined();
+      const html = await readFile(join(directory, route.rewrite.replace(/^\//, '')), 'utf8');
+      expect(html).toMatch(/^<!doctype html>/);
+      expect(html).toMatch(/<title>Passkey Courier: (privacy|terms of use)<\/title>/);
+    }
+    const privacy = await readFile(join(directory, 'privacy.html'), 'utf8');
+    expect(privacy).toMatch(/never stored in clear/);
+    expect(await readFile(join(directory, 'terms.html'), 'utf8')).toContain('href="/privacy"');
   }, 60_000);
 });
