@@ -70,8 +70,10 @@ const UNDERSTOOD_CRL_EXTENSIONS = new Set([
  * A certificate without an http(s) distribution point is refused (NO_DISTRIBUTION_POINT): the
  * spec requires its revocation be checked and there is nothing to check it against. This fails
  * closed like Yubico's java-webauthn-server (PKIX with revocation on: "undetermined revocation
- * status" fails the BLOB); the FIDO Alliance's chain carries distribution points on every
- * certificate below GlobalSign Root CA - R3, so nothing real is lost.
+ * status" fails the BLOB). Python-fido2's parse_blob checks no revocation at all, which the spec
+ * does not allow. The FIDO Alliance's chain (its signer, under a GlobalSign issuing CA, under Root
+ * CA - R3) names crl.globalsign.com distribution points on both certificates below the root, so
+ * failing closed costs nothing real.
  */
 export async function checkRevocation(
   links: readonly ChainLink[],

@@ -22,14 +22,21 @@ export type RevocationReason = keyof typeof x509.X509CrlReason;
 export class CrlIssuer {
   private readonly issuer: x509.X509Certificate;
   private readonly signingKey: CryptoKey;
+  private readonly signingAlgorithm: Algorithm | EcdsaParams;
   private readonly revoked = new Map<string, { date: Date; reason: RevocationReason }>();
   private issued: { der: Buffer; thisUpdate: number; revision: number } | undefined;
   private revision = 0;
   private crlNumber = 0;
 
-  constructor(issuer: x509.X509Certificate, signingKey: CryptoKey) {
+  /** `signingAlgorithm` matches the CA's key: ECDSA P-256 (the local chain's) unless told. */
+  constructor(
+    issuer: x509.X509Certificate,
+    signingKey: CryptoKey,
+    signingAlgorithm: Algorithm | EcdsaParams = EC,
+  ) {
     this.issuer = issuer;
     this.signingKey = signingKey;
+    this.signingAlgorithm = signingAlgorithm;
   }
 
   /** Lists a certificate it issued (hexadecimal serial) from the next CRL on. */
@@ -70,7 +77,7 @@ export class CrlIssuer {
         issuer: this.issuer.subjectName,
         thisUpdate: new Date(now),
         nextUpdate: new Date(now + CRL_LIFETIME_MS),
-        signingAlgorithm: EC,
+        signingAlgorithm: this.signingAlgorithm,
         signingKey: this.signingKey,
         entries: [...this.revoked].map(([serialNumber, { date, reason }]) => ({
           serialNumber,

@@ -26,18 +26,28 @@ interface Authority {
   keys: CryptoKeyPair;
 }
 
+/** GlobalSign Root CA - R3 and the FIDO Alliance's chain under it are RSA with SHA-256. */
+const RSA = {
+  name: 'RSASSA-PKCS1-v1_5',
+  hash: 'SHA-256',
+  publicExponent: new Uint8Array([1, 0, 1]),
+  modulusLength: 2048,
+} as const;
+type KeyAlgorithm = typeof EC | typeof RSA;
+
 async function issue(
   subject: string,
   serialNumber: string,
   issuer: Authority | undefined,
   extensions: x509.Extension[],
+  algorithm: KeyAlgorithm,
 ): Promise<Authority> {
-  const keys = await crypto.subtle.generateKey(EC, true, ['sign', 'verify']);
+  const keys = await crypto.subtle.generateKey(algorithm, true, ['sign', 'verify']);
   const common = {
     serialNumber,
     notBefore: new Date(now.getTime() - DAY),
     notAfter: new Date(now.getTime() + 365 * DAY),
-    signingAlgorithm: EC,
+    signingAlgorithm: algorithm,
     extensions,
   };
   const certificate = issuer
@@ -69,36 +79,56 @@ async function pki(
     leafPoints?: string[] | null;
     leafMirrors?: string[];
     caUsage?: x509.KeyUsageFlags;
+    algorithm?: KeyAlgorithm;
   } = {},
 ) {
-  const root = await issue('CN=Test Root', '01', undefined, [
-    new x509.BasicConstraintsExtension(true, 1, true),
-    new x509.KeyUsagesExtension(CA_USAGE, true),
-  ]);
-  const ca = await issue('CN=Test CA', '0a', root, [
-    new x509.BasicConstraintsExtension(true, 0, true),
-    new x509.KeyUsagesExtension(options.caUsage ?? CA_USAGE, true),
-    new x509.CRLDistributionPointsExtension([ROOT_CRL]),
-  ]);
+  const algorithm = options.algorithm ?? EC;
+  const root = await issue(
+    'CN=Test Root',
+    '01',
+    undefined,
+    [
+      new x509.BasicConstraintsExtension(true, 1, true),
+      new x509.KeyUsagesExtension(CA_USAGE, true),
+    ],
+    algorithm,
+  );
+  const ca = await issue(
+    'CN=Test CA',
+    '0a',
+    root,
+    [
+      new x509.BasicConstraintsExtension(true, 0, true),
+      new x509.KeyUsagesExtension(options.caUsage ?? CA_USAGE, true),
+      new x509.CRLDistributionPointsExtension([ROOT_CRL]),
+    ],
+    algorithm,
+  );
   const leafPoints = options.leafPoints === undefined ? [CA_CRL] : options.leafPoints;
-  const leaf = await issue('CN=Test Signer', '0b0c', ca, [
-    new x509.BasicConstraintsExtension(false, undefined, true),
-    ...(options.leafMirrors
-      ? [
-          new x509.CRLDistributionPointsExtension([
-            new DistributionPoint({
-              distributionPoint: new DistributionPointName({
-                fullName: options.leafMirrors.map(
-                  (uri) => new GeneralName({ uniformResourceIdentifier: uri }),
-                ),
+  const leaf = await issue(
+    'CN=Test Signer',
+    '0b0c',
+    ca,
+    [
+      new x509.BasicConstraintsExtension(false, undefined, true),
+      ...(options.leafMirrors
+        ? [
+            new x509.CRLDistributionPointsExtension([
+              new DistributionPoint({
+                distributionPoint: new DistributionPointName({
+                  fullName: options.leafMirrors.map(
+                    (uri) => new GeneralName({ uniformResourceIdentifier: uri }),
+                  ),
+                }),
               }),
-            }),
-          ]),
-        ]
-      : leafPoints
-        ? [new x509.CRLDistributionPointsExtension(leafPoints)]
-        : []),
-  ]);
+            ]),
+          ]
+        : leafPoints
+          ? [new x509.CRLDistributionPointsExtension(leafPoints)]
+          : []),
+    ],
+    algorithm,
+  );
   const node = (a: Authority) => new NodeCertificate(Buffer.from(a.certificate.rawData));
   const links: ChainLink[] = [
     { certificate: node(leaf), issuer: node(ca), label: 'x5c[0]' },
@@ -109,8 +139,8 @@ async function pki(
     ca,
     leaf,
     links,
-    rootCrls: new CrlIssuer(root.certificate, root.keys.privateKey),
-    caCrls: new CrlIssuer(ca.certificate, ca.keys.privateKey),
+    rootCrls: new CrlIssuer(root.certificate, root.keys.privateKey, algorithm),
+    caCrls: new CrlIssuer(ca.certificate, ca.keys.privateKey, algorithm),
   };
 }
 
@@ -146,6 +176,19 @@ describe('certificate revocation by CRL', () => {
     expect(crlNextUpdate(await p.caCrls.crl(now.getTime()))).toEqual(
       new Date(now.getTime() + 7 * DAY),
     );
+  });
+
+  it('checks an RSA chain and its RSA-signed CRLs, as GlobalSign issues them', async () => {
+    const p = await pki({ algorithm: RSA });
+    await checkRevocation(p.links, fetcher(p), now);
+    p.caCrls.revoke('0b0c', now, 'superseded');
+    expect((await refusal(p.links, fetcher(p))).message).toMatch(
+      /was revoked on .* \(superseded\)/,
+    );
+    const forged = new CrlIssuer(p.ca.certificate, p.root.keys.privateKey, RSA);
+    expect(
+      (await refusal(p.links, fetcher(p, { [CA_CRL]: () => forged.crl(now.getTime()) }))).message,
+    ).toMatch(/signature does not verify/);
   });
 
   it('reads PEM CRLs as well as DER', async () => {
