@@ -1,6 +1,7 @@
 import { parseArgs } from 'node:util';
 import { runCtapBench } from './ctap-bench.ts';
 import { runGraphBench } from './graph-bench.ts';
+import { runMdsBench } from './mds-bench.ts';
 import { runStationBench } from './station-bench.ts';
 import { runWorkflowBench } from './workflow-bench.ts';
 
@@ -10,6 +11,7 @@ import { runWorkflowBench } from './workflow-bench.ts';
  *   npm run bench -- graph [--users N] [--rate R]
  *   npm run bench -- workflow [--requests N] [--concurrency C]
  *   npm run bench -- station [--rounds N]
+ *   npm run bench -- mds [--runs N]
  */
 const { positionals, values } = parseArgs({
   allowPositionals: true,
@@ -33,6 +35,7 @@ const SUITES: Record<string, () => Promise<void>> = {
   graph: () => runGraphBench({ users, rate }),
   workflow: () => runWorkflowBench({ requests, concurrency }),
   station: () => runStationBench(rounds),
+  mds: () => runMdsBench(runs),
 };
 const requested = positionals.length > 0 ? positionals : Object.keys(SUITES);
 const unknown = requested.filter((name) => !(name in SUITES));
