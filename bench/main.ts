@@ -1,6 +1,7 @@
 import { parseArgs } from 'node:util';
 import { runCtapBench } from './ctap-bench.ts';
 import { runGraphBench } from './graph-bench.ts';
+import { runNotificationBench } from './notification-bench.ts';
 import { runStationBench } from './station-bench.ts';
 import { runWorkflowBench } from './workflow-bench.ts';
 
@@ -10,6 +11,7 @@ import { runWorkflowBench } from './workflow-bench.ts';
  *   npm run bench -- graph [--users N] [--rate R]
  *   npm run bench -- workflow [--requests N] [--concurrency C]
  *   npm run bench -- station [--rounds N]
+ *   npm run bench -- notifications [--requests N] [--concurrency C]
  */
 const { positionals, values } = parseArgs({
   allowPositionals: true,
@@ -33,6 +35,11 @@ const SUITES: Record<string, () => Promise<void>> = {
   graph: () => runGraphBench({ users, rate }),
   workflow: () => runWorkflowBench({ requests, concurrency }),
   station: () => runStationBench(rounds),
+  notifications: () =>
+    runNotificationBench({
+      requests: Math.min(requests, 200),
+      concurrency: Math.min(concurrency, 8),
+    }),
 };
 const requested = positionals.length > 0 ? positionals : Object.keys(SUITES);
 const unknown = requested.filter((name) => !(name in SUITES));
