@@ -120,7 +120,7 @@ async function poll(
     }
     if (messages.length > 0) {
       idleDelay = MIN_POLLING_MS;
-      await Promise.all(messages.map((message) => process(entry, message, host)));
+      await Promise.all(messages.map((message) => handleMessage(entry, message, host)));
       continue;
     }
     const step = nextPollingDelay(idleDelay, options.maxPollingIntervalMs);
@@ -153,7 +153,7 @@ export function nextPollingDelay(
   };
 }
 
-async function process(
+async function handleMessage(
   entry: BoundQueue,
   message: DequeuedMessageItem,
   host: Parameters<typeof startQueueTriggers>[0],
