@@ -1,6 +1,7 @@
 import { X509Certificate } from 'node:crypto';
-import { Agent, request as httpsRequest } from 'node:https';
-import { GraphError } from './graph-error.ts';
+import { Agent } from 'node:https';
+import { boundedGet } from './bounded-get.ts';
+import { CertificateRevocationError, crlNextUpdate } from './certificate-revocation.ts';
 import { UNTRUSTED_STATUSES, verifyMds3Blob, type Mds3Blob } from './mds3-blob.ts';
 
 export interface FidoMetadataOptions {
@@ -8,7 +9,7 @@ export interface FidoMetadataOptions {
   url: string;
   /** Roots the BLOB's signer must chain to (PEM). */
   rootsPem: readonly string[];
-  /** An extra CA for the HTTPS connection (the local tenant's); verification stays on. */
+  /** An extra CA for the HTTPS connections (BLOB, https CRLs: the local tenant's); verification stays on. */
   caPem?: string;
   now?: () => number;
 }
@@ -20,17 +21,24 @@ export type MetadataVerdict =
 
 const MAX_CACHE_MS = 24 * 3600_000;
 const MAX_BLOB_BYTES = 32 * 1024 * 1024;
+/** GlobalSign's CRLs are a few kilobytes; the limit only stops a runaway answer. */
+const MAX_CRL_BYTES = 10 * 1024 * 1024;
+const BLOB_TIMEOUT_MS = 30_000;
+const CRL_TIMEOUT_MS = 15_000;
 
 /**
  * The FIDO Metadata Service as Entra uses it for enforced attestation: the BLOB is fetched,
- * verified (mds3-blob.ts) and cached until its nextUpdate (at most a day); a failed refresh keeps
- * the last good BLOB.
+ * verified (mds3-blob.ts, including the CRLs of its signing chain) and cached until its nextUpdate
+ * (at most a day); a failed refresh keeps the last good BLOB, unless it failed because a
+ * certificate of that BLOB's own chain is now revoked. CRLs (usually plain http: they are signed)
+ * are cached until their nextUpdate; a refresh that fails drops them, so the next one refetches.
  */
 export class FidoMetadata {
   private readonly options: FidoMetadataOptions;
   private readonly agent: Agent;
   private cached: { blob: Mds3Blob; until: number } | undefined;
   private loading: Promise<Mds3Blob> | undefined;
+  private readonly crls = new Map<string, { crl: Buffer; until: number }>();
 
   constructor(options: FidoMetadataOptions) {
     this.options = options;
@@ -47,6 +55,13 @@ export class FidoMetadata {
     try {
       return await this.loading;
     } catch (error) {
+      const revoked = error instanceof Error ? error.cause : undefined;
+      if (
+        revoked instanceof CertificateRevocationError &&
+        revoked.code === 'REVOKED' &&
+        this.cached?.blob.signingChain.includes(revoked.fingerprint256)
+      )
+        this.cached = undefined;
       if (this.cached) return this.cached.blob;
       throw error;
     }
@@ -74,8 +89,24 @@ export class FidoMetadata {
   }
 
   private async load(): Promise<Mds3Blob> {
-    const text = await this.fetchText();
-    const blob = await verifyMds3Blob(text.trim(), this.options.rootsPem, new Date(this.now()));
+    const text = (
+      await boundedGet(this.options.url, {
+        agent: this.agent,
+        allowHttp: false,
+        maxBytes: MAX_BLOB_BYTES,
+        timeoutMs: BLOB_TIMEOUT_MS,
+        what: 'The FIDO Metadata Service',
+      })
+    ).toString('utf8');
+    let blob: Mds3Blob;
+    try {
+      blob = await verifyMds3Blob(text.trim(), this.options.rootsPem, new Date(this.now()), (url) =>
+        this.crl(url),
+      );
+    } catch (error) {
+      this.crls.clear();
+      throw error;
+    }
     const next = Date.parse(blob.nextUpdate);
     const until = Math.min(
       this.now() + MAX_CACHE_MS,
@@ -85,40 +116,20 @@ export class FidoMetadata {
     return blob;
   }
 
-  private fetchText(): Promise<string> {
-    return new Promise((resolve, reject) => {
-      const req = httpsRequest(this.options.url, { agent: this.agent, timeout: 30_000 }, (res) => {
-        if (res.statusCode !== 200) {
-          res.resume();
-          reject(
-            new GraphError(
-              'SERVICE_UNAVAILABLE',
-              `The FIDO Metadata Service at ${this.options.url} answered ${res.statusCode ?? '?'}.`,
-            ),
-          );
-          return;
-        }
-        const chunks: Buffer[] = [];
-        let size = 0;
-        res.on('data', (chunk: Buffer) => {
-          size += chunk.length;
-          if (size > MAX_BLOB_BYTES) req.destroy(new Error('the BLOB is too large'));
-          else chunks.push(chunk);
-        });
-        res.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
-        res.on('error', reject);
-      });
-      req.on('timeout', () => req.destroy(new Error('timed out')));
-      req.on('error', (cause) =>
-        reject(
-          new GraphError(
-            'NETWORK',
-            `The FIDO Metadata Service at ${this.options.url} could not be read: ${cause.message}`,
-            { cause },
-          ),
-        ),
-      );
-      req.end();
+  /** A CRL of the BLOB's chain: from the cache while its nextUpdate has not passed, else fetched. */
+  private async crl(url: string): Promise<Buffer> {
+    const cached = this.crls.get(url);
+    if (cached && this.now() < cached.until) return cached.crl;
+    this.crls.delete(url);
+    const crl = await boundedGet(url, {
+      agent: this.agent,
+      allowHttp: true,
+      maxBytes: MAX_CRL_BYTES,
+      timeoutMs: CRL_TIMEOUT_MS,
+      what: 'The CRL',
     });
+    const next = crlNextUpdate(crl)?.getTime();
+    if (next !== undefined && next > this.now()) this.crls.set(url, { crl, until: next });
+    return crl;
   }
 }

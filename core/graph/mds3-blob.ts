@@ -1,6 +1,7 @@
 import { X509Certificate } from 'node:crypto';
 import { compactVerify, decodeProtectedHeader } from 'jose';
 import { z } from 'zod';
+import { checkRevocation, type ChainLink, type CrlFetcher } from './certificate-revocation.ts';
 import { GraphError } from './graph-error.ts';
 
 const entrySchema = z.looseObject({
@@ -28,6 +29,8 @@ export interface Mds3Blob {
   /** When the BLOB says the next one is due (a date); it may be cached until then. */
   nextUpdate: string;
   entries: Mds3Entry[];
+  /** SHA-256 fingerprints of the certificates checked for revocation: the signer up to the anchor. */
+  signingChain: string[];
 }
 
 /** Statuses after which an authenticator must not be trusted (FIDO MDS3 §3.1.4 AuthenticatorStatus). */
@@ -45,13 +48,16 @@ const invalid = (message: string, cause?: unknown) =>
 /**
  * Verifies a FIDO Metadata Service (MDS3) BLOB as the spec asks (FIDO MDS3 §3.2): the JWT header's
  * x5c chain must lead, every certificate valid now, to one of `rootsPem` (GlobalSign Root CA - R3
- * for the FIDO Alliance's), and the JWT signature must verify with the chain's first certificate
- * (jose). Revocation lists are not fetched: a revoked signer is not detected.
+ * for the FIDO Alliance's), the JWT signature must verify with the chain's first certificate
+ * (jose), and no certificate below the anchor may be revoked by the CRLs its distribution points
+ * name, fetched with `fetchCrl` (certificate-revocation.ts: a CRL that cannot be fetched or
+ * trusted, or a certificate naming none, fails the BLOB too).
  */
 export async function verifyMds3Blob(
   jwt: string,
   rootsPem: readonly string[],
   now: Date,
+  fetchCrl: CrlFetcher,
 ): Promise<Mds3Blob> {
   let x5c: string[];
   try {
@@ -70,6 +76,7 @@ export async function verifyMds3Blob(
   const roots = rootsPem.map((pem) => new X509Certificate(pem));
   const validNow = (c: X509Certificate) =>
     new Date(c.validFrom) <= now && now <= new Date(c.validTo);
+  const links: ChainLink[] = [];
   for (let i = 0; i < chain.length; i++) {
     const certificate = chain[i]!;
     if (!validNow(certificate)) throw invalid(`x5c[${i}] is not valid now.`);
@@ -78,12 +85,14 @@ export async function verifyMds3Blob(
     if (issuer) {
       if (!certificate.checkIssued(issuer) || !certificate.verify(issuer.publicKey))
         throw invalid(`x5c[${i}] is not signed by x5c[${i + 1}].`);
+      links.push({ certificate, issuer, label: `x5c[${i}]` });
       continue;
     }
     const root = roots.find(
       (r) => validNow(r) && certificate.checkIssued(r) && certificate.verify(r.publicKey),
     );
     if (!root) throw invalid('its signing chain does not lead to a trusted metadata root.');
+    links.push({ certificate, issuer: root, label: `x5c[${i}]` });
   }
   let payload: unknown;
   try {
@@ -94,7 +103,12 @@ export async function verifyMds3Blob(
   } catch (cause) {
     throw invalid('its signature does not verify.', cause);
   }
+  try {
+    await checkRevocation(links, fetchCrl, now);
+  } catch (cause) {
+    throw invalid((cause as Error).message, cause);
+  }
   const parsed = payloadSchema.safeParse(payload);
   if (!parsed.success) throw invalid('its payload is not an MDS3 metadataBLOBPayload.');
-  return parsed.data;
+  return { ...parsed.data, signingChain: links.map((l) => l.certificate.fingerprint256) };
 }

@@ -146,7 +146,7 @@ export async function startLocalTenant(options: LocalTenantOptions = {}): Promis
   );
   const url = `https://localhost:${actualPort}`;
   const methodIdForm = chooseMethodIdForm(options.methodIds);
-  const metadata = await MetadataService.create(seed, new Date(clock()));
+  const metadata = await MetadataService.create(seed, new Date(clock()), url);
   // The metadata root for clients that read it from a file (FIDO_METADATA_ROOT_FILE), one per port.
   const metadataRootFile = join(dirname(tls.caFile), `fido-metadata-root-${actualPort}.pem`);
   await writeFile(metadataRootFile, metadata.rootPem);
@@ -291,8 +291,9 @@ async function serve(
     return;
   }
   const headers: Record<string, string> = { ...idHeaders, ...response.headers };
-  let payload: string | undefined;
-  if (response.text !== undefined) payload = response.text;
+  let payload: string | Buffer | undefined;
+  if (response.bytes !== undefined) payload = response.bytes;
+  else if (response.text !== undefined) payload = response.text;
   else if (response.json !== undefined) {
     payload = JSON.stringify(response.json);
     headers['content-type'] ??= 'application/json; charset=utf-8';

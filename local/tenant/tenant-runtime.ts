@@ -22,7 +22,7 @@ import {
 } from './http/tenant-request.ts';
 import type { TenantSeed } from './seed/tenant-seed.ts';
 import type { MethodIdForm } from './graph/method-id.ts';
-import type { MetadataService } from './mds/metadata-service.ts';
+import type { CrlName, MetadataService } from './mds/metadata-service.ts';
 import type { TenantKeys } from './tenant-keys.ts';
 import { TenantState, type TenantStateSnapshot } from './tenant-state.ts';
 
@@ -125,6 +125,7 @@ export class TenantRuntime {
     });
     this.controls = new TenantControls({
       methodIdForm: options.methodIdForm,
+      metadata: options.metadata,
       seed: options.seed,
       directory,
       live: this.live,
@@ -156,7 +157,7 @@ export class TenantRuntime {
             error: { code: 'notFound', message: 'The test controls are switched off.' },
           });
     } else if (request.segments[0] === METADATA_SEGMENT) {
-      response = this.metadata(request);
+      response = await this.metadata(request);
     } else if (request.segments[0] === 'v1.0' || request.segments[0] === 'beta') {
       counters.graph += 1;
       response = await this.handleGraph(request);
@@ -253,8 +254,11 @@ export class TenantRuntime {
     return response;
   }
 
-  /** The FIDO Metadata Service: GET /mds3 is the BLOB (a JWT), /mds3/root.pem its trust root. */
-  private metadata(request: TenantRequest): TenantResponse {
+  /**
+   * The FIDO Metadata Service: GET /mds3 is the BLOB (a JWT), /mds3/root.pem its trust root,
+   * /mds3/crl/{root,ca}.crl the CRLs its chain's distribution points name.
+   */
+  private async metadata(request: TenantRequest): Promise<TenantResponse> {
     if (request.method !== 'GET')
       return jsonResponse(405, { error: { code: 'methodNotAllowed', message: 'GET only.' } });
     if (request.segments.length === 1)
@@ -269,8 +273,20 @@ export class TenantRuntime {
         text: this.options.metadata.rootPem,
         headers: { 'content-type': 'application/x-pem-file' },
       };
+    const crl = /^(root|ca)\.crl$/.exec(request.segments[2] ?? '');
+    if (request.segments.length === 3 && request.segments[1] === 'crl' && crl) {
+      const der = await this.options.metadata.crl(crl[1] as CrlName, this.options.clock());
+      return der
+        ? { status: 200, bytes: der, headers: { 'content-type': 'application/pkix-crl' } }
+        : jsonResponse(503, {
+            error: {
+              code: 'serviceUnavailable',
+              message: 'The CRL is unavailable (test control PUT /_courier/tenant/mds/crl).',
+            },
+          });
+    }
     return jsonResponse(404, {
-      error: { code: 'notFound', message: 'GET /mds3 or /mds3/root.pem.' },
+      error: { code: 'notFound', message: 'GET /mds3, /mds3/root.pem or /mds3/crl/{root,ca}.crl.' },
     });
   }
 
@@ -293,6 +309,7 @@ export class TenantRuntime {
       fidoMetadata: {
         blob: `${root}/${METADATA_SEGMENT}`,
         root: `${root}/${METADATA_SEGMENT}/root.pem`,
+        crls: Object.values(this.options.metadata.crlUrls),
       },
       applications: this.directory.applications.map((a) => ({
         key: a.key,

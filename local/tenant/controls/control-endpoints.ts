@@ -38,6 +38,11 @@ const ENDPOINTS = {
   'POST /_courier/tenant/device-codes/approve':
     'Body {userCode, persona}: sign a device code in as a persona.',
   'POST /_courier/tenant/device-codes/decline': 'Body {userCode}: the user declines.',
+  'GET /_courier/tenant/mds': 'The metadata chain: {signerRevoked, crlsAvailable}.',
+  'POST /_courier/tenant/mds/revoke-signer':
+    'Body {reason?} (default keyCompromise): the metadata CA revokes the BLOB signer on its CRL.',
+  'PUT /_courier/tenant/mds/crl':
+    'Body {available: boolean}: the CRL distribution points answer, or answer 503.',
   'POST /_courier/tenant/applications/{key}/certificates':
     'Body {certificatePem}: a certificate for client assertions.',
 };
@@ -126,6 +131,15 @@ export function handleControlRequest(
         return controls.declineDeviceCode(text(body.userCode))
           ? { status: 204 }
           : problem(400, 'No pending device code has that user code.');
+      case 'GET /mds':
+        return jsonResponse(200, controls.metadataRevocation());
+      case 'POST /mds/revoke-signer':
+        controls.revokeMetadataSigner(body.reason === undefined ? undefined : text(body.reason));
+        return { status: 204 };
+      case 'PUT /mds/crl':
+        if (typeof body.available !== 'boolean') return problem(400, 'Body {available: boolean}.');
+        controls.setMetadataCrlsAvailable(body.available);
+        return { status: 204 };
       default: {
         const certificates = /^POST \/applications\/([^/]+)\/certificates$/.exec(route);
         if (certificates) {

@@ -4,6 +4,8 @@ import type { Directory } from '../directory.ts';
 import type { DeviceCodeApproval, EntraEndpoints } from '../entra/entra-endpoints.ts';
 import type { GrantStore } from '../entra/grant-store.ts';
 import type { MethodIdForm } from '../graph/method-id.ts';
+import type { RevocationReason } from '../mds/crl-issuer.ts';
+import type { MetadataService } from '../mds/metadata-service.ts';
 import type { GraphOperation } from '../graph/graph-route.ts';
 import {
   checkPolicyReferences,
@@ -99,6 +101,7 @@ export class TenantControls {
   private readonly entra: EntraEndpoints;
   private readonly grants: GrantStore;
   private readonly signIns: SignInChecks;
+  private readonly metadata: MetadataService;
   private readonly clock: () => number;
   private readonly initial: {
     throttle: ThrottleSettings | undefined;
@@ -110,6 +113,7 @@ export class TenantControls {
 
   constructor(init: {
     methodIdForm: MethodIdForm;
+    metadata: MetadataService;
     seed: TenantSeed;
     directory: Directory;
     live: ControlledState;
@@ -127,14 +131,19 @@ export class TenantControls {
     this.entra = init.entra;
     this.grants = init.grants;
     this.signIns = init.signIns;
+    this.metadata = init.metadata;
     this.clock = init.clock;
     this.initial = { throttle: init.throttle, faults: init.faults };
     this.onChange = init.onChange;
     this.methodIdForm = init.methodIdForm;
   }
 
-  /** Back to the seed: passkeys, installations, policy, counters, throttle and faults as started. */
+  /**
+   * Back to the seed: passkeys, installations, policy, counters, throttle and faults as started;
+   * the metadata's CRLs served and listing nothing.
+   */
   reset(): void {
+    this.metadata.reset();
     this.live.state = TenantState.fromSeed(this.seed, this.directory, this.methodIdForm);
     this.live.counters = emptyCounters();
     this.live.retryNotBefore.clear();
@@ -272,6 +281,28 @@ export class TenantControls {
 
   declineDeviceCode(userCode: string): boolean {
     return this.entra.declineDeviceCode(userCode);
+  }
+
+  /**
+   * The metadata CA revokes the BLOB signer's certificate now (tenant clock): its CRL lists it from
+   * this moment, as a CA's reissued CRL would. Consumers that cached the previous CRL see it when
+   * that one reaches its nextUpdate, as with a real CA.
+   */
+  revokeMetadataSigner(reason: string = 'keyCompromise'): void {
+    try {
+      this.metadata.revokeSigner(new Date(this.clock()), reason as RevocationReason);
+    } catch (cause) {
+      throw new LocalTenantError('CONFIGURATION_INVALID', (cause as Error).message, { cause });
+    }
+  }
+
+  /** Whether the metadata chain's CRL distribution points answer; false: they answer 503. */
+  setMetadataCrlsAvailable(available: boolean): void {
+    this.metadata.setCrlsAvailable(available);
+  }
+
+  metadataRevocation(): { signerRevoked: boolean; crlsAvailable: boolean } {
+    return this.metadata.revocationState();
   }
 
   /** Registers a certificate whose key may sign the application's client assertions. */

@@ -25,6 +25,8 @@ export interface TenantResponse {
   json?: unknown;
   /** A text body (HTML pages) with its content type in `headers`. */
   text?: string;
+  /** A binary body (DER CRLs) with its content type in `headers`. */
+  bytes?: Buffer;
   /** Fault injection: drop the connection instead of answering. */
   resetConnection?: boolean;
 }

@@ -5,6 +5,7 @@ import 'reflect-metadata';
 import * as x509 from '@peculiar/x509';
 import { modelForAaguid } from '../graph/aaguid-models.ts';
 import type { TenantSeed } from '../seed/tenant-seed.ts';
+import { CrlIssuer, type RevocationReason } from './crl-issuer.ts';
 
 const crypto = webcrypto as unknown as Crypto;
 const EC = { name: 'ECDSA', namedCurve: 'P-256', hash: 'SHA-256' } as const;
@@ -18,25 +19,48 @@ export interface MetadataEntry {
   rootsPem: string[];
 }
 
+/** Where the CRLs are served, under the MDS path: `${origin}/mds3/crl/{name}.crl`. */
+export const CRL_NAMES = ['root', 'ca'] as const;
+export type CrlName = (typeof CRL_NAMES)[number];
+
 /**
  * The local tenant's FIDO Metadata Service: an MDS3 BLOB (a JWT whose header carries the x5c
- * chain of its signer, signed by a local "metadata root" instead of GlobalSign's), listing the
- * seed's authenticators with their attestation roots. Entra decides enforced attestation from
- * MDS; so does the tenant (`rootsFor`), and the service's preflight reads the same blob.
+ * chain of its signer), listing the seed's authenticators with their attestation roots. Entra
+ * decides enforced attestation from MDS; so does the tenant (`rootsFor`), and the service's
+ * preflight reads the same blob. Its chain is shaped like the FIDO Alliance's: a local "metadata
+ * root" (instead of GlobalSign Root CA - R3) issues a CA, which issues the BLOB signer; the CA and
+ * the signer each name a CRL distribution point on the tenant's own origin, where their issuer's
+ * CRL is served, so a consumer must check revocation as it must against the real service.
  */
 export class MetadataService {
   readonly entries: readonly MetadataEntry[];
   /** The metadata root that signed the BLOB's signer: what a consumer must trust. */
   readonly rootPem: string;
+  /** The CRL URLs the chain names, by CRL. */
+  readonly crlUrls: Readonly<Record<CrlName, string>>;
   private readonly blob: string;
+  private readonly issuers: Record<CrlName, CrlIssuer>;
+  private readonly signerSerial: string;
+  private crlsAvailable = true;
 
-  private constructor(entries: MetadataEntry[], rootPem: string, blob: string) {
-    this.entries = entries;
-    this.rootPem = rootPem;
-    this.blob = blob;
+  private constructor(init: {
+    entries: MetadataEntry[];
+    rootPem: string;
+    blob: string;
+    crlUrls: Record<CrlName, string>;
+    issuers: Record<CrlName, CrlIssuer>;
+    signerSerial: string;
+  }) {
+    this.entries = init.entries;
+    this.rootPem = init.rootPem;
+    this.blob = init.blob;
+    this.crlUrls = init.crlUrls;
+    this.issuers = init.issuers;
+    this.signerSerial = init.signerSerial;
   }
 
-  static async create(seed: TenantSeed, now: Date): Promise<MetadataService> {
+  /** `origin` is the tenant's own https origin, where `/mds3/crl/*.crl` is served. */
+  static async create(seed: TenantSeed, now: Date, origin: string): Promise<MetadataService> {
     const entries = seed.attestationRoots.flatMap((root) =>
       root.aaguids.map((aaguid) => ({
         aaguid: aaguid.toLowerCase(),
@@ -45,9 +69,14 @@ export class MetadataService {
       })),
     );
     const rootKeys = await crypto.subtle.generateKey(EC, true, ['sign', 'verify']);
+    const caKeys = await crypto.subtle.generateKey(EC, true, ['sign', 'verify']);
     const signerKeys = await crypto.subtle.generateKey(EC, true, ['sign', 'verify']);
     const notBefore = new Date(now.getTime() - DAY);
     const notAfter = new Date(now.getTime() + 365 * DAY);
+    const crlUrls = Object.fromEntries(
+      CRL_NAMES.map((name) => [name, `${origin}/mds3/crl/${name}.crl`]),
+    ) as Record<CrlName, string>;
+    const caUsage = x509.KeyUsageFlags.keyCertSign | x509.KeyUsageFlags.cRLSign;
     const rootName = `CN=Local FIDO Metadata Root ${seed.tenant.id}, O=Passkey Courier local tenant`;
     const root = await x509.X509CertificateGenerator.createSelfSigned(
       {
@@ -57,21 +86,47 @@ export class MetadataService {
         notAfter,
         signingAlgorithm: EC,
         keys: rootKeys,
-        extensions: [new x509.BasicConstraintsExtension(true, 1, true)],
+        extensions: [
+          new x509.BasicConstraintsExtension(true, 1, true),
+          new x509.KeyUsagesExtension(caUsage, true),
+        ],
       },
       crypto,
     );
-    const signer = await x509.X509CertificateGenerator.create(
+    const ca = await x509.X509CertificateGenerator.create(
       {
         serialNumber: '02',
-        subject: 'CN=Local FIDO Metadata BLOB Signer, O=Passkey Courier local tenant',
+        subject: 'CN=Local FIDO Metadata CA, O=Passkey Courier local tenant',
         issuer: root.subject,
         notBefore,
         notAfter,
         signingAlgorithm: EC,
-        publicKey: signerKeys.publicKey,
+        publicKey: caKeys.publicKey,
         signingKey: rootKeys.privateKey,
-        extensions: [new x509.BasicConstraintsExtension(false, undefined, true)],
+        extensions: [
+          new x509.BasicConstraintsExtension(true, 0, true),
+          new x509.KeyUsagesExtension(caUsage, true),
+          new x509.CRLDistributionPointsExtension([crlUrls.root]),
+        ],
+      },
+      crypto,
+    );
+    const signerSerial = '03';
+    const signer = await x509.X509CertificateGenerator.create(
+      {
+        serialNumber: signerSerial,
+        subject: 'CN=Local FIDO Metadata BLOB Signer, O=Passkey Courier local tenant',
+        issuer: ca.subject,
+        notBefore,
+        notAfter,
+        signingAlgorithm: EC,
+        publicKey: signerKeys.publicKey,
+        signingKey: caKeys.privateKey,
+        extensions: [
+          new x509.BasicConstraintsExtension(false, undefined, true),
+          new x509.KeyUsagesExtension(x509.KeyUsageFlags.digitalSignature, true),
+          new x509.CRLDistributionPointsExtension([crlUrls.ca]),
+        ],
       },
       crypto,
     );
@@ -107,9 +162,48 @@ export class MetadataService {
         timeOfLastStatusChange: '2024-01-01',
       })),
     })
-      .setProtectedHeader({ alg: 'ES256', typ: 'JWT', x5c: [der(signer), der(root)] })
+      .setProtectedHeader({ alg: 'ES256', typ: 'JWT', x5c: [der(signer), der(ca)] })
       .sign(await exportPrivate(signerKeys.privateKey));
-    return new MetadataService(entries, root.toString('pem'), blob);
+    return new MetadataService({
+      entries,
+      rootPem: root.toString('pem'),
+      blob,
+      crlUrls,
+      issuers: {
+        root: new CrlIssuer(root, rootKeys.privateKey),
+        ca: new CrlIssuer(ca, caKeys.privateKey),
+      },
+      signerSerial,
+    });
+  }
+
+  /** A CRL as its distribution point serves it (DER), or undefined while CRLs are unavailable. */
+  async crl(name: CrlName, now: number): Promise<Buffer | undefined> {
+    return this.crlsAvailable ? this.issuers[name].crl(now) : undefined;
+  }
+
+  /** The CA revokes the BLOB signer's certificate: its next CRL lists it. */
+  revokeSigner(at: Date, reason: RevocationReason = 'keyCompromise'): void {
+    this.issuers.ca.revoke(this.signerSerial, at, reason);
+  }
+
+  /** Whether the CRL distribution points answer (false: 503, as an unreachable CA would). */
+  setCrlsAvailable(available: boolean): void {
+    this.crlsAvailable = available;
+  }
+
+  /** Back to the start: nothing revoked, CRLs served. */
+  reset(): void {
+    for (const issuer of Object.values(this.issuers)) issuer.clear();
+    this.crlsAvailable = true;
+  }
+
+  /** What the test controls report. */
+  revocationState(): { signerRevoked: boolean; crlsAvailable: boolean } {
+    return {
+      signerRevoked: this.issuers.ca.isRevoked(this.signerSerial),
+      crlsAvailable: this.crlsAvailable,
+    };
   }
 
   /** The BLOB as the MDS endpoint serves it: the compact JWT. */

@@ -168,7 +168,7 @@ describe.each(methodIdForms)('the gateway against a local tenant with %s method 
       'lea.schmidt@fabrikam.example',
       'Lea · S/N 31337042',
     );
-    const preflight = await withMetadata(tenant).preflight(user.id, VIRTUAL_KEY_AAGUID, {
+    const preflight = await withMetadata(tenant, () => now).preflight(user.id, VIRTUAL_KEY_AAGUID, {
       attestationRootPem: VIRTUAL_ATTESTATION_ROOT_PEM,
     });
     expect(preflight).toMatchObject({
@@ -320,13 +320,17 @@ describe.each(methodIdForms)('the gateway against a local tenant with %s method 
   });
 });
 
-/** A gateway whose preflight reads the tenant's MDS3 BLOB, verified against its metadata root. */
-function withMetadata(target: LocalTenant): GraphGateway {
+/**
+ * A gateway whose preflight reads the tenant's MDS3 BLOB, verified against its metadata root and
+ * the CRLs the tenant serves, by the tenant's clock (its CRLs are current by that clock).
+ */
+function withMetadata(target: LocalTenant, clock?: () => number): GraphGateway {
   return tenantGateway(target, {
     metadata: new FidoMetadata({
       url: target.metadata.url,
       rootsPem: [target.metadata.rootPem],
       caPem: target.caPem,
+      ...(clock ? { now: clock } : {}),
     }),
   });
 }
