@@ -1,6 +1,7 @@
 import { parseArgs } from 'node:util';
 import { runCtapBench } from './ctap-bench.ts';
 import { runGraphBench } from './graph-bench.ts';
+import { runNotificationBench } from './notification-bench.ts';
 import { runMdsBench } from './mds-bench.ts';
 import { runStationBench } from './station-bench.ts';
 import { runWorkflowBench } from './workflow-bench.ts';
@@ -11,6 +12,7 @@ import { runWorkflowBench } from './workflow-bench.ts';
  *   npm run bench -- graph [--users N] [--rate R]
  *   npm run bench -- workflow [--requests N] [--concurrency C]
  *   npm run bench -- station [--rounds N]
+ *   npm run bench -- notifications [--requests N] [--concurrency C]
  *   npm run bench -- mds [--runs N]
  */
 const { positionals, values } = parseArgs({
@@ -35,6 +37,11 @@ const SUITES: Record<string, () => Promise<void>> = {
   graph: () => runGraphBench({ users, rate }),
   workflow: () => runWorkflowBench({ requests, concurrency }),
   station: () => runStationBench(rounds),
+  notifications: () =>
+    runNotificationBench({
+      requests: Math.min(requests, 200),
+      concurrency: Math.min(concurrency, 8),
+    }),
   mds: () => runMdsBench(runs),
 };
 const requested = positionals.length > 0 ? positionals : Object.keys(SUITES);

@@ -19,7 +19,12 @@ export interface TabPackageOptions {
  * /terms on the tab's domain), and the Static Web App configuration that serves them at those
  * paths, from teams-app/site/.
  */
-export const SITE_FILES = ['privacy.html', 'terms.html', 'staticwebapp.config.json'] as const;
+export const SITE_FILES = [
+  'privacy.html',
+  'terms.html',
+  'site.css',
+  'staticwebapp.config.json',
+] as const;
 
 /**
  * The personal tab as a static site for the Static Web App: index.html, the tab's script bundled

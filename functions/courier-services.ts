@@ -9,7 +9,7 @@ import {
 import { TokenValidator } from './auth/token-validator.ts';
 import {
   openNotificationQueue,
-  type NotificationNudges,
+  type NotificationQueue,
 } from './notifications/notification-queue.ts';
 import { courierSettingsFromEnvironment, type CourierSettings } from './config/courier-settings.ts';
 import { KeyVaultPinKey } from './pin/key-vault-pin-key.ts';
@@ -39,7 +39,7 @@ export interface CourierServices {
   openRequests: OpenRequestClaims;
   outbox: NotificationOutbox;
   /** The notification queue: a message added to the outbox is nudged there for delivery. */
-  nudges: NotificationNudges;
+  nudges: NotificationQueue;
   attempts: RegistrationAttempts;
   /** The station's sign-in check, kept in the attempts' table. */
   signInChecks: SignInChecks;

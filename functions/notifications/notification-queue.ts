@@ -54,12 +54,52 @@ export function encodeNudge(notificationId: string): string {
   return Buffer.from(JSON.stringify(body), 'utf8').toString('base64');
 }
 
+/** The notification id a nudge names, read as written or as copied raw; undefined if neither. */
+function nudgedId(text: string): string | undefined {
+  for (const candidate of [Buffer.from(text, 'base64').toString('utf8'), text]) {
+    try {
+      const nudge = nudgeSchema.safeParse(JSON.parse(candidate));
+      if (nudge.success) return nudge.data.notificationId;
+    } catch {
+      // Not this form; try the next.
+    }
+  }
+  return undefined;
+}
+
 /** Puts nudges on the notification queue. */
 export class NotificationQueue implements NotificationNudges {
   readonly client: QueueClient;
+  /** Where the host moves nudges it gave up on (`<queue>-poison`). */
+  readonly poison: QueueClient;
 
-  constructor(client: QueueClient) {
+  constructor(client: QueueClient, poison: QueueClient) {
     this.client = client;
+    this.poison = poison;
+  }
+
+  /**
+   * Takes up to 32 nudges off the poison queue and answers the notifications they named. Their
+   * outbox rows stayed pending, so the sweep (which calls this after draining) has delivered
+   * them or will; the nudges themselves are spent, and are only reported.
+   */
+  async takePoisoned(): Promise<string[]> {
+    try {
+      if (!(await this.poison.exists())) return [];
+      const { receivedMessageItems } = await this.poison.receiveMessages({ numberOfMessages: 32 });
+      const named: string[] = [];
+      for (const message of receivedMessageItems) {
+        named.push(nudgedId(message.messageText) ?? `unreadable message ${message.messageId}`);
+        await this.poison.deleteMessage(message.messageId, message.popReceipt);
+      }
+      return named;
+    } catch (cause) {
+      throw new NotificationQueueError(
+        'STORAGE',
+        `Could not read queue ${this.poison.name}: ${(cause as Error).message}`,
+        { cause },
+      );
+    }
   }
 
   async nudge(notificationId: string, delayMs = 0): Promise<void> {
@@ -116,7 +156,7 @@ export async function openNotificationQueue(settings: QueueSettings): Promise<No
       { cause },
     );
   }
-  return new NotificationQueue(client);
+  return new NotificationQueue(client, service.getQueueClient(`${NOTIFICATION_QUEUE}-poison`));
 }
 
 function checkEndpoint(endpoint: string): void {

@@ -48,6 +48,10 @@ export function registerNotifications(): void {
       // Delivered here means the queue path missed it (a lost nudge, a crashed deliverer).
       if (delivered > 0) log.warn('notifications-swept', { delivered, waiting });
       else if (waiting > 0) log.info('notifications-waiting', { waiting });
+      // Nudges the host gave up on: their rows were in this drain; say which, and clear them.
+      const poisoned = await (await botRuntime()).services.nudges.takePoisoned();
+      if (poisoned.length > 0)
+        log.warn('notification-nudges-poisoned', { notificationIds: poisoned });
     },
   });
 }

@@ -104,6 +104,8 @@ async function main(): Promise<void> {
   err(`Activities: ${activities.join(', ')}`);
   const timers = host.functions.filter((f) => f.kind === 'timer').map((f) => f.name);
   err(`Timer triggers (wall-clock time): ${timers.join(', ')}`);
+  const queues = host.functions.filter((f) => f.kind === 'queue').map((f) => f.name);
+  err(`Queue triggers (Azurite's queue service): ${queues.join(', ')}`);
   err(`Trust the local CA: NODE_EXTRA_CA_CERTS=${host.caFile}. Stop with Ctrl+C.`);
   const stop = () => {
     void stack.close().then(() => process.exit(0));

@@ -39,6 +39,12 @@ export interface LocalTeams {
   connect(botEndpoint: string): void;
   /** Acts as a persona: what the page does, for tests and scripts. */
   as(persona: string): LocalTeamsClient;
+  /**
+   * Makes the Bot Connector refuse every message the bot posts or updates with this HTTP status
+   * and error code (as Teams does in an outage, or for a bot an admin disabled), until called
+   * with undefined. Tests use it to show a failed notification is delayed, never dropped.
+   */
+  refuseBotMessages(fault: { status: number; code: string } | undefined): void;
   close(): Promise<void>;
 }
 
@@ -221,6 +227,8 @@ export async function startLocalTeams(options: LocalTeamsOptions): Promise<Local
     });
   }
 
+  let fault: { status: number; code: string } | undefined;
+
   async function handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
     const path = new URL(request.url ?? '/', url).pathname;
     const method = request.method ?? 'GET';
@@ -228,6 +236,12 @@ export async function startLocalTeams(options: LocalTeamsOptions): Promise<Local
       path,
     );
     if (connector) {
+      if (fault) {
+        request.resume();
+        return send(response, fault.status, {
+          error: { code: fault.code, message: 'The local Teams stand-in refuses bot messages.' },
+        });
+      }
       const conversationId = decodeURIComponent(connector[1]!);
       const activityId = connector[2] ? decodeURIComponent(connector[2]) : undefined;
       const body = (await readJson(request)) as {
@@ -322,6 +336,9 @@ export async function startLocalTeams(options: LocalTeamsOptions): Promise<Local
     chats,
     connect(endpoint) {
       botEndpoint = endpoint;
+    },
+    refuseBotMessages(next) {
+      fault = next;
     },
     as: client,
     close: () =>

@@ -23,6 +23,7 @@ describe('npm run package:tab', () => {
       'config.json',
       'index.html',
       'privacy.html',
+      'site.css',
       'staticwebapp.config.json',
       'tab.js',
       'terms.html',
@@ -71,6 +72,7 @@ describe('npm run package:tab', () => {
       const html = await readFile(join(directory, route.rewrite.replace(/^\//, '')), 'utf8');
       expect(html).toMatch(/^<!doctype html>/);
       expect(html).toMatch(/<title>Passkey Courier: (privacy|terms of use)<\/title>/);
+      expect(html).toContain('href="/site.css"');
     }
     const privacy = await readFile(join(directory, 'privacy.html'), 'utf8');
     expect(privacy).toMatch(/never stored in clear/);

@@ -120,7 +120,21 @@ async function poll(
     }
     if (messages.length > 0) {
       idleDelay = MIN_POLLING_MS;
-      await Promise.all(messages.map((message) => process(entry, message, host)));
+      await Promise.all(
+        messages.map((message) =>
+          // A storage error on one message (its pop receipt expired, say) must not stop the
+          // listener: the message reappears when its invisibility ends, as in the host.
+          handleMessage(entry, message, host).catch((error: unknown) =>
+            host.log({
+              level: 'warn',
+              category: 'host',
+              message: `${entry.fn.name}: message ${message.messageId} could not be settled; it comes back when its invisibility ends.`,
+              functionName: entry.fn.name,
+              error,
+            }),
+          ),
+        ),
+      );
       continue;
     }
     const step = nextPollingDelay(idleDelay, options.maxPollingIntervalMs);
@@ -153,7 +167,7 @@ export function nextPollingDelay(
   };
 }
 
-async function process(
+async function handleMessage(
   entry: BoundQueue,
   message: DequeuedMessageItem,
   host: Parameters<typeof startQueueTriggers>[0],

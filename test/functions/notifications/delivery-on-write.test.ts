@@ -41,7 +41,6 @@ describe('notifications on the local stack', () => {
         /notification-delivery/.test(l.message),
     );
     expect(deliveries.some((l) => /"outcome":"delivered"/.test(l.message))).toBe(true);
-    expect(logs.filter((l) => l.functionName === 'courier-notification-sweep')).toEqual([]);
 
     // Nothing left behind: the nudges were deleted once handled, none was poisoned.
     const service = QueueServiceClient.fromConnectionString(stack.settings.COURIER_QUEUES!, {
@@ -58,5 +57,58 @@ describe('notifications on the local stack', () => {
       20_000,
     );
     expect(await left(`${NOTIFICATION_QUEUE}-poison`)).toBe(0);
+  }, 90_000);
+
+  it('are delayed when Teams refuses them, never dropped: the nudge is queued again for the end of the back-off', async () => {
+    const cardFromOmar = () =>
+      stack.teams
+        .as('manager')
+        .chat()
+        .find(
+          (m) => m.card && /Security key request from Omar Haddad/.test(JSON.stringify(m.card)),
+        );
+    stack.teams.refuseBotMessages({ status: 403, code: 'BotDisabledByAdmin' });
+    const created = await stack.as('operator').post('requests', { reason: 'backup' });
+    expect(created.status, created.text).toBe(202);
+    const { requestId } = created.json<{ requestId: string }>();
+    const refused = await eventually(
+      () =>
+        Promise.resolve(
+          logs.find(
+            (l) =>
+              l.functionName === 'courier-notification-delivery' &&
+              /notification-not-delivered/.test(l.message) &&
+              l.message.includes(`${requestId}:`) &&
+              l.message.includes(':approvers'),
+          ),
+        ),
+      'a refused delivery',
+      30_000,
+    );
+    const refusedAt = Date.now();
+    expect(cardFromOmar()).toBeUndefined();
+    // The delivery itself went through (no throw): the message is not the host's to retry.
+    expect(
+      logs.some(
+        (l) =>
+          l.functionName === 'courier-notification-delivery' &&
+          /"outcome":"failed"/.test(l.message) &&
+          l.message.includes(`${requestId}:`),
+      ),
+    ).toBe(true);
+    expect(refused.message).toMatch(/"attempts":1/);
+    stack.teams.refuseBotMessages(undefined);
+    await eventually(() => Promise.resolve(cardFromOmar()), 'the card after the back-off', 40_000);
+    // Not before the back-off (10 s, less at most a quarter of jitter) was over.
+    expect(Date.now() - refusedAt).toBeGreaterThanOrEqual(5_000);
+    expect(
+      logs.filter(
+        (l) =>
+          l.functionName === 'courier-notification-delivery' &&
+          /"outcome":"delivered"/.test(l.message) &&
+          l.message.includes(`${requestId}:`) &&
+          l.message.includes(':approvers'),
+      ),
+    ).toHaveLength(1);
   }, 90_000);
 });

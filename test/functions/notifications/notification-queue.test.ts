@@ -51,6 +51,17 @@ describe('the notification queue', () => {
         ),
       ).toEqual([{ notificationId: 'req-2:1:requester' }]);
       expect((await queue.client.getProperties()).approximateMessagesCount).toBe(2);
+      // Nudges the host gave up on are taken off the poison queue and named: as the host copied
+      // them (base64), and raw when it could not decode them.
+      expect(await queue.takePoisoned()).toEqual([]);
+      await queue.poison.createIfNotExists();
+      await queue.poison.sendMessage(encodeNudge('req-2:3:approvers'));
+      await queue.poison.sendMessage('{"notificationId":"req-2:4:it"}');
+      await queue.poison.sendMessage('garbage');
+      const taken = await queue.takePoisoned();
+      expect(taken.slice(0, 2)).toEqual(['req-2:3:approvers', 'req-2:4:it']);
+      expect(taken[2]).toMatch(/^unreadable message /);
+      expect((await queue.poison.getProperties()).approximateMessagesCount).toBe(0);
       // Verification stays on: without the local CA the certificate is refused.
       await expect(
         openNotificationQueue({ connectionString: azurite.connectionString }),

@@ -116,6 +116,14 @@ describe('queue triggers in the local host (Azurite)', () => {
     expect(runs('poison')).toHaveLength(5);
   });
 
+  it('keeps listening when a message cannot be settled (deleted behind its back)', async () => {
+    await queue('work-items').sendMessage(base64({ tag: 'self-deleted', deleteItself: true }));
+    await until('the self-deleting run', () => (runs('self-deleted').length ? true : undefined));
+    await queue('work-items').sendMessage(base64({ tag: 'after' }));
+    await until('the next message', () => (runs('after').length ? true : undefined));
+    expect(logs.some((l) => /could not be settled/.test(l.message))).toBe(true);
+  });
+
   it('sends a message that is not base64 to the poison queue without running the function', async () => {
     await queue('work-items').sendMessage('{"tag":"plain"}');
     const poison = queue('work-items-poison');
