@@ -1,8 +1,8 @@
 import { parseArgs } from 'node:util';
 import { runCtapBench } from './ctap-bench.ts';
 import { runGraphBench } from './graph-bench.ts';
-import { runNotificationBench } from './notification-bench.ts';
 import { runMdsBench } from './mds-bench.ts';
+import { runNotificationBench } from './notification-bench.ts';
 import { runStationBench } from './station-bench.ts';
 import { runWorkflowBench } from './workflow-bench.ts';
 
