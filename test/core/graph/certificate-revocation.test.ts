@@ -1,8 +1,17 @@
 import { X509Certificate as NodeCertificate, webcrypto } from 'node:crypto';
 import 'reflect-metadata';
 import * as x509 from '@peculiar/x509';
-// The ASN.1 classes under @peculiar/x509, for a distribution point with two locations.
-import { DistributionPoint, DistributionPointName, GeneralName } from '@peculiar/asn1-x509';
+// The ASN.1 classes under @peculiar/x509: a point with two locations, a partitioned CRL.
+import { AsnConvert } from '@peculiar/asn1-schema';
+import {
+  DistributionPoint,
+  DistributionPointName,
+  GeneralName,
+  IssuingDistributionPoint,
+  Reason,
+  ReasonFlags,
+  id_ce_issuingDistributionPoint,
+} from '@peculiar/asn1-x509';
 import { describe, expect, it } from 'vitest';
 import {
   CertificateRevocationError,
@@ -139,8 +148,10 @@ async function pki(
     ca,
     leaf,
     links,
-    rootCrls: new CrlIssuer(root.certificate, root.keys.privateKey, algorithm),
-    caCrls: new CrlIssuer(ca.certificate, ca.keys.privateKey, algorithm),
+    rootCrls: new CrlIssuer(root.certificate, root.keys.privateKey, {
+      signingAlgorithm: algorithm,
+    }),
+    caCrls: new CrlIssuer(ca.certificate, ca.keys.privateKey, { signingAlgorithm: algorithm }),
   };
 }
 
@@ -185,7 +196,9 @@ describe('certificate revocation by CRL', () => {
     expect((await refusal(p.links, fetcher(p))).message).toMatch(
       /was revoked on .* \(superseded\)/,
     );
-    const forged = new CrlIssuer(p.ca.certificate, p.root.keys.privateKey, RSA);
+    const forged = new CrlIssuer(p.ca.certificate, p.root.keys.privateKey, {
+      signingAlgorithm: RSA,
+    });
     expect(
       (await refusal(p.links, fetcher(p, { [CA_CRL]: () => forged.crl(now.getTime()) }))).message,
     ).toMatch(/signature does not verify/);
@@ -307,6 +320,59 @@ describe('certificate revocation by CRL', () => {
       fetcher(p, { [CA_CRL]: () => Promise.resolve(new Uint8Array(delta.rawData)) }),
     );
     expect(error.message).toMatch(/critical extension 2\.5\.29\.27 not processed/);
+  });
+
+  it('reads a partitioned CRL: its issuing distribution point must name this point and cover this kind of certificate', async () => {
+    const p = await pki();
+    const scoped = (url: string, covers?: 'ca' | 'end-entity') => ({
+      [CA_CRL]: () =>
+        new CrlIssuer(p.ca.certificate, p.ca.keys.privateKey, { scope: { url, covers } }).crl(
+          now.getTime(),
+        ),
+      [ROOT_CRL]: () =>
+        new CrlIssuer(p.root.certificate, p.root.keys.privateKey, {
+          scope: { url: ROOT_CRL, covers: 'ca' },
+        }).crl(now.getTime()),
+    });
+    await checkRevocation(p.links, fetcher(p, scoped(CA_CRL)), now);
+    await checkRevocation(p.links, fetcher(p, scoped(CA_CRL, 'end-entity')), now);
+    expect((await refusal(p.links, fetcher(p, scoped(CA_CRL, 'ca')))).message).toMatch(
+      /x5c\[0\] .* cannot be relied on .*it covers CA certificates only/,
+    );
+    expect(
+      (await refusal(p.links, fetcher(p, scoped('http://crl.example/other.crl')))).message,
+    ).toMatch(
+      /its scope \(http:\/\/crl\.example\/other\.crl\) is not the distribution point the certificate names/,
+    );
+    const byReason = await x509.X509CrlGenerator.create(
+      {
+        issuer: p.ca.certificate.subjectName,
+        thisUpdate: now,
+        nextUpdate: new Date(now.getTime() + DAY),
+        signingAlgorithm: EC,
+        signingKey: p.ca.keys.privateKey,
+        extensions: [
+          new x509.Extension(
+            id_ce_issuingDistributionPoint,
+            true,
+            AsnConvert.serialize(
+              new IssuingDistributionPoint({
+                onlySomeReasons: new Reason(ReasonFlags.keyCompromise),
+              }),
+            ),
+          ),
+        ],
+      },
+      crypto,
+    );
+    expect(
+      (
+        await refusal(
+          p.links,
+          fetcher(p, { [CA_CRL]: () => Promise.resolve(new Uint8Array(byReason.rawData)) }),
+        )
+      ).message,
+    ).toMatch(/lists only some revocation reasons/);
   });
 
   it('refuses a certificate that names no http(s) CRL distribution point', async () => {
