@@ -100,6 +100,10 @@ describe("the local tenant's MDS chain and its CRLs", () => {
       ).status,
     ).toBe(204);
     expect((await call(tenant, 'GET', `${tenant.metadata.url}/crl/ca.crl`)).status).toBe(503);
+    expect(
+      (await call(tenant, 'PUT', '/_courier/tenant/mds/crl', { json: { available: 'no' } })).json
+        .error.message,
+    ).toBe('Body {available: boolean}.');
     const error = await rejection(GraphError, reader().blob());
     expect(error.code).toBe('INVALID_RESPONSE');
     expect(error.message).toMatch(
