@@ -173,6 +173,22 @@ function fetcher(
   return Object.assign(fetch, { calls });
 }
 
+/** A CRL of the test CA, current, listing nothing, with one extra CRL extension. */
+async function crlWith(p: Pki, extension: x509.Extension): Promise<Uint8Array> {
+  const crl = await x509.X509CrlGenerator.create(
+    {
+      issuer: p.ca.certificate.subjectName,
+      thisUpdate: now,
+      nextUpdate: new Date(now.getTime() + DAY),
+      signingAlgorithm: EC,
+      signingKey: p.ca.keys.privateKey,
+      extensions: [extension],
+    },
+    crypto,
+  );
+  return new Uint8Array(crl.rawData);
+}
+
 function refusal(links: ChainLink[], fetch: CrlFetcher) {
   return rejection(CertificateRevocationError, checkRevocation(links, fetch, now));
 }
@@ -304,21 +320,11 @@ describe('certificate revocation by CRL', () => {
 
   it('refuses a CRL with a critical extension it does not process (a delta or partitioned CRL)', async () => {
     const p = await pki();
-    const delta = await x509.X509CrlGenerator.create(
-      {
-        issuer: p.ca.certificate.subjectName,
-        thisUpdate: now,
-        nextUpdate: new Date(now.getTime() + DAY),
-        signingAlgorithm: EC,
-        signingKey: p.ca.keys.privateKey,
-        extensions: [new x509.Extension('2.5.29.27', true, new Uint8Array([2, 1, 1]).buffer)],
-      },
-      crypto,
+    const delta = await crlWith(
+      p,
+      new x509.Extension('2.5.29.27', true, new Uint8Array([2, 1, 1]).buffer),
     );
-    const error = await refusal(
-      p.links,
-      fetcher(p, { [CA_CRL]: () => Promise.resolve(new Uint8Array(delta.rawData)) }),
-    );
+    const error = await refusal(p.links, fetcher(p, { [CA_CRL]: () => Promise.resolve(delta) }));
     expect(error.message).toMatch(/critical extension 2\.5\.29\.27 not processed/);
   });
 
@@ -344,34 +350,18 @@ describe('certificate revocation by CRL', () => {
     ).toMatch(
       /its scope \(http:\/\/crl\.example\/other\.crl\) is not the distribution point the certificate names/,
     );
-    const byReason = await x509.X509CrlGenerator.create(
-      {
-        issuer: p.ca.certificate.subjectName,
-        thisUpdate: now,
-        nextUpdate: new Date(now.getTime() + DAY),
-        signingAlgorithm: EC,
-        signingKey: p.ca.keys.privateKey,
-        extensions: [
-          new x509.Extension(
-            id_ce_issuingDistributionPoint,
-            true,
-            AsnConvert.serialize(
-              new IssuingDistributionPoint({
-                onlySomeReasons: new Reason(ReasonFlags.keyCompromise),
-              }),
-            ),
-          ),
-        ],
-      },
-      crypto,
+    const byReason = await crlWith(
+      p,
+      new x509.Extension(
+        id_ce_issuingDistributionPoint,
+        true,
+        AsnConvert.serialize(
+          new IssuingDistributionPoint({ onlySomeReasons: new Reason(ReasonFlags.keyCompromise) }),
+        ),
+      ),
     );
     expect(
-      (
-        await refusal(
-          p.links,
-          fetcher(p, { [CA_CRL]: () => Promise.resolve(new Uint8Array(byReason.rawData)) }),
-        )
-      ).message,
+      (await refusal(p.links, fetcher(p, { [CA_CRL]: () => Promise.resolve(byReason) }))).message,
     ).toMatch(/lists only some revocation reasons/);
   });
 
