@@ -1,6 +1,7 @@
 import { parseArgs } from 'node:util';
 import { runCtapBench } from './ctap-bench.ts';
 import { runGraphBench } from './graph-bench.ts';
+import { runMdsBench } from './mds-bench.ts';
 import { runNotificationBench } from './notification-bench.ts';
 import { runStationBench } from './station-bench.ts';
 import { runWorkflowBench } from './workflow-bench.ts';
@@ -12,6 +13,7 @@ import { runWorkflowBench } from './workflow-bench.ts';
  *   npm run bench -- workflow [--requests N] [--concurrency C]
  *   npm run bench -- station [--rounds N]
  *   npm run bench -- notifications [--requests N] [--concurrency C]
+ *   npm run bench -- mds [--runs N]
  */
 const { positionals, values } = parseArgs({
   allowPositionals: true,
@@ -40,6 +42,7 @@ const SUITES: Record<string, () => Promise<void>> = {
       requests: Math.min(requests, 200),
       concurrency: Math.min(concurrency, 8),
     }),
+  mds: () => runMdsBench(runs),
 };
 const requested = positionals.length > 0 ? positionals : Object.keys(SUITES);
 const unknown = requested.filter((name) => !(name in SUITES));

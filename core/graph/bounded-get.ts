@@ -34,17 +34,30 @@ export function boundedGet(url: string, options: BoundedGetOptions): Promise<Buf
       reject(new GraphError('NETWORK', `${options.what} at ${url}: only https is allowed here.`));
       return;
     }
+    // Settles once: whatever the sockets emit after an abort (resets, late ends) is ignored.
+    let settled = false;
+    let response: IncomingMessage | undefined;
+    const settle = (outcome: Buffer | GraphError) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(deadline);
+      if (outcome instanceof GraphError) {
+        response?.destroy();
+        req.destroy();
+        reject(outcome);
+      } else resolve(outcome);
+    };
     const fail = (cause: Error) =>
-      reject(
+      settle(
         new GraphError('NETWORK', `${options.what} at ${url} could not be read: ${cause.message}`, {
           cause,
         }),
       );
     const onResponse = (res: IncomingMessage) => {
+      response = res;
+      res.on('error', fail);
       if (res.statusCode !== 200) {
-        res.resume();
-        clearTimeout(deadline);
-        reject(
+        settle(
           new GraphError(
             'SERVICE_UNAVAILABLE',
             `${options.what} at ${url} answered ${res.statusCode ?? '?'}.`,
@@ -57,30 +70,19 @@ export function boundedGet(url: string, options: BoundedGetOptions): Promise<Buf
       let size = 0;
       res.on('data', (chunk: Buffer) => {
         size += chunk.length;
-        if (size > options.maxBytes)
-          req.destroy(new Error(`it is larger than ${options.maxBytes} bytes`));
+        if (size > options.maxBytes) fail(new Error(`it is larger than ${options.maxBytes} bytes`));
         else chunks.push(chunk);
       });
-      res.on('end', () => {
-        clearTimeout(deadline);
-        resolve(Buffer.concat(chunks));
-      });
-      res.on('error', (error) => {
-        clearTimeout(deadline);
-        fail(error);
-      });
+      res.on('end', () => settle(Buffer.concat(chunks)));
     };
     const req = secure
       ? httpsRequest(target, { agent: options.agent }, onResponse)
       : httpRequest(target, onResponse);
+    req.on('error', fail);
     const deadline = setTimeout(
-      () => req.destroy(new Error(`no complete answer within ${options.timeoutMs} ms`)),
+      () => fail(new Error(`no complete answer within ${options.timeoutMs} ms`)),
       options.timeoutMs,
     );
-    req.on('error', (error) => {
-      clearTimeout(deadline);
-      fail(error);
-    });
     req.end();
   });
 }

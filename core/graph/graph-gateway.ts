@@ -433,9 +433,10 @@ export class GraphGateway {
     let verdict: MetadataVerdict;
     try {
       verdict = await this.metadata.verdict(aaguid);
-    } catch {
-      // Entra decides in the end; an unreadable metadata service does not stop the station.
-      return { ...result, metadata: 'unavailable' };
+    } catch (error) {
+      // Entra decides in the end; an unreadable (or untrustworthy) metadata service does not stop
+      // the station, but the reason is kept for the operator's log.
+      return { ...result, metadata: 'unavailable', metadataError: (error as Error).message };
     }
     const problem = metadataProblem(verdict, key.attestationRootPem);
     if (!problem) return { ...result, metadata: 'listed' };

@@ -25,6 +25,8 @@ export interface PreflightResult {
   attestationEnforced: boolean;
   /** What the FIDO Metadata Service said, when it was asked (attestation enforced). */
   metadata?: 'listed' | 'not-listed' | 'unavailable';
+  /** Why the metadata was unavailable, e.g. its BLOB's signer revoked or a CRL unreachable. */
+  metadataError?: string;
 }
 
 /**

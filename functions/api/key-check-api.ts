@@ -22,6 +22,11 @@ async function keyCheck(call: ApiCall): Promise<HttpResponseInit> {
     job.recipient.userId,
     body.aaguid.toLowerCase(),
   );
+  if (preflight.metadataError)
+    call.log.warn('fido-metadata-unavailable', {
+      aaguid: body.aaguid,
+      reason: preflight.metadataError,
+    });
   const answer: KeyCheckResponse = {
     allowed: preflight.allowed,
     problems: preflight.problems.map((p) => ({ code: p.code, message: p.message })),

@@ -2,6 +2,13 @@ import { webcrypto } from 'node:crypto';
 // @peculiar/x509 resolves its algorithms through tsyringe, which needs the Reflect metadata API.
 import 'reflect-metadata';
 import * as x509 from '@peculiar/x509';
+import { AsnConvert } from '@peculiar/asn1-schema';
+import {
+  DistributionPointName,
+  GeneralName,
+  IssuingDistributionPoint,
+  id_ce_issuingDistributionPoint,
+} from '@peculiar/asn1-x509';
 
 const crypto = webcrypto as unknown as Crypto;
 const EC = { name: 'ECDSA', namedCurve: 'P-256', hash: 'SHA-256' } as const;
@@ -22,14 +29,30 @@ export type RevocationReason = keyof typeof x509.X509CrlReason;
 export class CrlIssuer {
   private readonly issuer: x509.X509Certificate;
   private readonly signingKey: CryptoKey;
+  private readonly signingAlgorithm: Algorithm | EcdsaParams;
+  private readonly scope: { url: string; covers?: 'ca' | 'end-entity' } | undefined;
   private readonly revoked = new Map<string, { date: Date; reason: RevocationReason }>();
   private issued: { der: Buffer; thisUpdate: number; revision: number } | undefined;
   private revision = 0;
   private crlNumber = 0;
 
-  constructor(issuer: x509.X509Certificate, signingKey: CryptoKey) {
+  /**
+   * `signingAlgorithm` matches the CA's key: ECDSA P-256 (the local chain's) unless told. With
+   * `scope`, each CRL carries a critical issuing distribution point naming the URL it is served at
+   * and which certificates it covers, as partitioned CRLs of public CAs do.
+   */
+  constructor(
+    issuer: x509.X509Certificate,
+    signingKey: CryptoKey,
+    options: {
+      signingAlgorithm?: Algorithm | EcdsaParams;
+      scope?: { url: string; covers?: 'ca' | 'end-entity' };
+    } = {},
+  ) {
     this.issuer = issuer;
     this.signingKey = signingKey;
+    this.signingAlgorithm = options.signingAlgorithm ?? EC;
+    this.scope = options.scope;
   }
 
   /** Lists a certificate it issued (hexadecimal serial) from the next CRL on. */
@@ -70,7 +93,7 @@ export class CrlIssuer {
         issuer: this.issuer.subjectName,
         thisUpdate: new Date(now),
         nextUpdate: new Date(now + CRL_LIFETIME_MS),
-        signingAlgorithm: EC,
+        signingAlgorithm: this.signingAlgorithm,
         signingKey: this.signingKey,
         entries: [...this.revoked].map(([serialNumber, { date, reason }]) => ({
           serialNumber,
@@ -80,6 +103,7 @@ export class CrlIssuer {
         extensions: [
           new x509.Extension('2.5.29.20', false, crlNumber(this.crlNumber)),
           await x509.AuthorityKeyIdentifierExtension.create(this.issuer.publicKey, false, crypto),
+          ...(this.scope ? [issuingDistributionPoint(this.scope)] : []),
         ],
       },
       crypto,
@@ -88,6 +112,18 @@ export class CrlIssuer {
     this.issued = { der, thisUpdate: now, revision: this.revision };
     return der;
   }
+}
+
+/** RFC 5280 §5.2.5, always critical: where this CRL is served and which certificates it covers. */
+function issuingDistributionPoint(scope: { url: string; covers?: 'ca' | 'end-entity' }) {
+  const value = new IssuingDistributionPoint({
+    distributionPoint: new DistributionPointName({
+      fullName: [new GeneralName({ uniformResourceIdentifier: scope.url })],
+    }),
+    onlyContainsCACerts: scope.covers === 'ca',
+    onlyContainsUserCerts: scope.covers === 'end-entity',
+  });
+  return new x509.Extension(id_ce_issuingDistributionPoint, true, AsnConvert.serialize(value));
 }
 
 /** The CRL number extension's value: a DER INTEGER (small, positive). */

@@ -170,8 +170,12 @@ export class MetadataService {
       blob,
       crlUrls,
       issuers: {
+        // The root's CRL is a plain full CRL, as GlobalSign's root-r3.crl; the CA's is scoped to
+        // its end-entity signers (a critical issuing distribution point), as partitioned CRLs are.
         root: new CrlIssuer(root, rootKeys.privateKey),
-        ca: new CrlIssuer(ca, caKeys.privateKey),
+        ca: new CrlIssuer(ca, caKeys.privateKey, {
+          scope: { url: crlUrls.ca, covers: 'end-entity' },
+        }),
       },
       signerSerial,
     });

@@ -1,8 +1,17 @@
 import { X509Certificate as NodeCertificate, webcrypto } from 'node:crypto';
 import 'reflect-metadata';
 import * as x509 from '@peculiar/x509';
-// The ASN.1 classes under @peculiar/x509, for a distribution point with two locations.
-import { DistributionPoint, DistributionPointName, GeneralName } from '@peculiar/asn1-x509';
+// The ASN.1 classes under @peculiar/x509: a point with two locations, a partitioned CRL.
+import { AsnConvert } from '@peculiar/asn1-schema';
+import {
+  DistributionPoint,
+  DistributionPointName,
+  GeneralName,
+  IssuingDistributionPoint,
+  Reason,
+  ReasonFlags,
+  id_ce_issuingDistributionPoint,
+} from '@peculiar/asn1-x509';
 import { describe, expect, it } from 'vitest';
 import {
   CertificateRevocationError,
@@ -26,18 +35,28 @@ interface Authority {
   keys: CryptoKeyPair;
 }
 
+/** GlobalSign Root CA - R3 and the FIDO Alliance's chain under it are RSA with SHA-256. */
+const RSA = {
+  name: 'RSASSA-PKCS1-v1_5',
+  hash: 'SHA-256',
+  publicExponent: new Uint8Array([1, 0, 1]),
+  modulusLength: 2048,
+} as const;
+type KeyAlgorithm = typeof EC | typeof RSA;
+
 async function issue(
   subject: string,
   serialNumber: string,
   issuer: Authority | undefined,
   extensions: x509.Extension[],
+  algorithm: KeyAlgorithm,
 ): Promise<Authority> {
-  const keys = await crypto.subtle.generateKey(EC, true, ['sign', 'verify']);
+  const keys = await crypto.subtle.generateKey(algorithm, true, ['sign', 'verify']);
   const common = {
     serialNumber,
     notBefore: new Date(now.getTime() - DAY),
     notAfter: new Date(now.getTime() + 365 * DAY),
-    signingAlgorithm: EC,
+    signingAlgorithm: algorithm,
     extensions,
   };
   const certificate = issuer
@@ -69,36 +88,56 @@ async function pki(
     leafPoints?: string[] | null;
     leafMirrors?: string[];
     caUsage?: x509.KeyUsageFlags;
+    algorithm?: KeyAlgorithm;
   } = {},
 ) {
-  const root = await issue('CN=Test Root', '01', undefined, [
-    new x509.BasicConstraintsExtension(true, 1, true),
-    new x509.KeyUsagesExtension(CA_USAGE, true),
-  ]);
-  const ca = await issue('CN=Test CA', '0a', root, [
-    new x509.BasicConstraintsExtension(true, 0, true),
-    new x509.KeyUsagesExtension(options.caUsage ?? CA_USAGE, true),
-    new x509.CRLDistributionPointsExtension([ROOT_CRL]),
-  ]);
+  const algorithm = options.algorithm ?? EC;
+  const root = await issue(
+    'CN=Test Root',
+    '01',
+    undefined,
+    [
+      new x509.BasicConstraintsExtension(true, 1, true),
+      new x509.KeyUsagesExtension(CA_USAGE, true),
+    ],
+    algorithm,
+  );
+  const ca = await issue(
+    'CN=Test CA',
+    '0a',
+    root,
+    [
+      new x509.BasicConstraintsExtension(true, 0, true),
+      new x509.KeyUsagesExtension(options.caUsage ?? CA_USAGE, true),
+      new x509.CRLDistributionPointsExtension([ROOT_CRL]),
+    ],
+    algorithm,
+  );
   const leafPoints = options.leafPoints === undefined ? [CA_CRL] : options.leafPoints;
-  const leaf = await issue('CN=Test Signer', '0b0c', ca, [
-    new x509.BasicConstraintsExtension(false, undefined, true),
-    ...(options.leafMirrors
-      ? [
-          new x509.CRLDistributionPointsExtension([
-            new DistributionPoint({
-              distributionPoint: new DistributionPointName({
-                fullName: options.leafMirrors.map(
-                  (uri) => new GeneralName({ uniformResourceIdentifier: uri }),
-                ),
+  const leaf = await issue(
+    'CN=Test Signer',
+    '0b0c',
+    ca,
+    [
+      new x509.BasicConstraintsExtension(false, undefined, true),
+      ...(options.leafMirrors
+        ? [
+            new x509.CRLDistributionPointsExtension([
+              new DistributionPoint({
+                distributionPoint: new DistributionPointName({
+                  fullName: options.leafMirrors.map(
+                    (uri) => new GeneralName({ uniformResourceIdentifier: uri }),
+                  ),
+                }),
               }),
-            }),
-          ]),
-        ]
-      : leafPoints
-        ? [new x509.CRLDistributionPointsExtension(leafPoints)]
-        : []),
-  ]);
+            ]),
+          ]
+        : leafPoints
+          ? [new x509.CRLDistributionPointsExtension(leafPoints)]
+          : []),
+    ],
+    algorithm,
+  );
   const node = (a: Authority) => new NodeCertificate(Buffer.from(a.certificate.rawData));
   const links: ChainLink[] = [
     { certificate: node(leaf), issuer: node(ca), label: 'x5c[0]' },
@@ -109,8 +148,10 @@ async function pki(
     ca,
     leaf,
     links,
-    rootCrls: new CrlIssuer(root.certificate, root.keys.privateKey),
-    caCrls: new CrlIssuer(ca.certificate, ca.keys.privateKey),
+    rootCrls: new CrlIssuer(root.certificate, root.keys.privateKey, {
+      signingAlgorithm: algorithm,
+    }),
+    caCrls: new CrlIssuer(ca.certificate, ca.keys.privateKey, { signingAlgorithm: algorithm }),
   };
 }
 
@@ -146,6 +187,21 @@ describe('certificate revocation by CRL', () => {
     expect(crlNextUpdate(await p.caCrls.crl(now.getTime()))).toEqual(
       new Date(now.getTime() + 7 * DAY),
     );
+  });
+
+  it('checks an RSA chain and its RSA-signed CRLs, as GlobalSign issues them', async () => {
+    const p = await pki({ algorithm: RSA });
+    await checkRevocation(p.links, fetcher(p), now);
+    p.caCrls.revoke('0b0c', now, 'superseded');
+    expect((await refusal(p.links, fetcher(p))).message).toMatch(
+      /was revoked on .* \(superseded\)/,
+    );
+    const forged = new CrlIssuer(p.ca.certificate, p.root.keys.privateKey, {
+      signingAlgorithm: RSA,
+    });
+    expect(
+      (await refusal(p.links, fetcher(p, { [CA_CRL]: () => forged.crl(now.getTime()) }))).message,
+    ).toMatch(/signature does not verify/);
   });
 
   it('reads PEM CRLs as well as DER', async () => {
@@ -264,6 +320,59 @@ describe('certificate revocation by CRL', () => {
       fetcher(p, { [CA_CRL]: () => Promise.resolve(new Uint8Array(delta.rawData)) }),
     );
     expect(error.message).toMatch(/critical extension 2\.5\.29\.27 not processed/);
+  });
+
+  it('reads a partitioned CRL: its issuing distribution point must name this point and cover this kind of certificate', async () => {
+    const p = await pki();
+    const scoped = (url: string, covers?: 'ca' | 'end-entity') => ({
+      [CA_CRL]: () =>
+        new CrlIssuer(p.ca.certificate, p.ca.keys.privateKey, { scope: { url, covers } }).crl(
+          now.getTime(),
+        ),
+      [ROOT_CRL]: () =>
+        new CrlIssuer(p.root.certificate, p.root.keys.privateKey, {
+          scope: { url: ROOT_CRL, covers: 'ca' },
+        }).crl(now.getTime()),
+    });
+    await checkRevocation(p.links, fetcher(p, scoped(CA_CRL)), now);
+    await checkRevocation(p.links, fetcher(p, scoped(CA_CRL, 'end-entity')), now);
+    expect((await refusal(p.links, fetcher(p, scoped(CA_CRL, 'ca')))).message).toMatch(
+      /x5c\[0\] .* cannot be relied on .*it covers CA certificates only/,
+    );
+    expect(
+      (await refusal(p.links, fetcher(p, scoped('http://crl.example/other.crl')))).message,
+    ).toMatch(
+      /its scope \(http:\/\/crl\.example\/other\.crl\) is not the distribution point the certificate names/,
+    );
+    const byReason = await x509.X509CrlGenerator.create(
+      {
+        issuer: p.ca.certificate.subjectName,
+        thisUpdate: now,
+        nextUpdate: new Date(now.getTime() + DAY),
+        signingAlgorithm: EC,
+        signingKey: p.ca.keys.privateKey,
+        extensions: [
+          new x509.Extension(
+            id_ce_issuingDistributionPoint,
+            true,
+            AsnConvert.serialize(
+              new IssuingDistributionPoint({
+                onlySomeReasons: new Reason(ReasonFlags.keyCompromise),
+              }),
+            ),
+          ),
+        ],
+      },
+      crypto,
+    );
+    expect(
+      (
+        await refusal(
+          p.links,
+          fetcher(p, { [CA_CRL]: () => Promise.resolve(new Uint8Array(byReason.rawData)) }),
+        )
+      ).message,
+    ).toMatch(/lists only some revocation reasons/);
   });
 
   it('refuses a certificate that names no http(s) CRL distribution point', async () => {

@@ -176,6 +176,13 @@ describe.each(methodIdForms)('the gateway against a local tenant with %s method 
       attestationEnforced: true,
       metadata: 'listed',
     });
+    // With the BLOB's signer revoked, the metadata is untrustworthy: unavailable, and why.
+    tenant.controls.revokeMetadataSigner('cessationOfOperation');
+    const untrusted = await withMetadata(tenant, () => now).preflight(user.id, VIRTUAL_KEY_AAGUID);
+    expect(untrusted).toMatchObject({ allowed: true, metadata: 'unavailable' });
+    expect(untrusted.metadataError).toMatch(
+      /^FIDO metadata BLOB: x5c\[0\] \(CN=Local FIDO Metadata BLOB Signer.*serial 03\) was revoked on .* \(cessationOfOperation\)/,
+    );
     const registered = await client.registerFido2Method(user.id, registration, {
       aaguid: VIRTUAL_KEY_AAGUID,
     });
