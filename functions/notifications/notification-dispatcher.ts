@@ -41,6 +41,8 @@ interface Backoff {
   attempts: number;
   nextAttemptAt: number;
   lastError: string;
+  /** How many times in a row it waited for earlier messages (not failures). */
+  waits?: number;
 }
 
 /** Per notification and recipient: delivered (never sent again). */
@@ -75,7 +77,10 @@ export type DeliveryOutcome =
    */
   | { kind: 'waiting'; retryAt: number; behind: string[] };
 
-/** How soon to look again when an earlier message is being delivered right now. */
+/**
+ * How soon to look again when an earlier message is being delivered right now: 2 s, doubling
+ * while it stays in flight, up to the lease (a deliverer that crashed holds it that long).
+ */
 const IN_FLIGHT_WAIT_MS = 2_000;
 
 /** Exponential back-off with jitter, capped at an hour: a Teams outage delays, never drops. */
@@ -158,11 +163,13 @@ export class NotificationDispatcher {
     }
     if (behind.length > 0) {
       // Not a failure: wait for the earlier messages, without growing the back-off.
-      const retryAt = await this.afterEarlier(behind);
+      const waits = (backoff?.waits ?? 0) + 1;
+      const retryAt = await this.afterEarlier(behind, waits);
       await state.put('backoff', notificationId, {
         attempts: backoff?.attempts ?? 0,
         nextAttemptAt: retryAt,
         lastError: `waiting for ${behind.join(', ')}`,
+        waits,
       } satisfies Backoff);
       await outbox.release(notificationId, leased.lease.leaseId);
       await this.retryLater(notificationId, retryAt - this.now());
@@ -173,8 +180,8 @@ export class NotificationDispatcher {
   }
 
   /** When to try again behind earlier messages: just after their own next attempt. */
-  private async afterEarlier(behind: string[]): Promise<number> {
-    let at = this.now() + IN_FLIGHT_WAIT_MS;
+  private async afterEarlier(behind: string[], waits: number): Promise<number> {
+    let at = this.now() + Math.min(IN_FLIGHT_WAIT_MS * 2 ** (waits - 1), DELIVERY_LEASE_MS);
     for (const id of behind) {
       const earlier = await this.parts.state.get<Backoff>('backoff', id);
       if (earlier && earlier.nextAttemptAt > this.now()) {

@@ -419,4 +419,26 @@ describe('the notification dispatcher', () => {
     expect(await t.dispatcher.drain()).toEqual({ delivered: 2, waiting: 0 });
     expect(t.messenger.sent[1]).toMatchObject({ replyToId: 'activity-1' });
   });
+
+  it('waits longer and longer behind an earlier message that stays in flight (its deliverer may have crashed)', async () => {
+    const t = await setup();
+    await t.remember(MAJA);
+    await t.request('req-dispatch-11', RequestState.Shipped);
+    await t.notify('req-dispatch-11', 6, 'registered', 'requester', [MAJA.id]);
+    t.advance(1_000);
+    await t.notify('req-dispatch-11', 7, 'shipped', 'requester', [MAJA.id]);
+    // A deliverer took the first and never came back.
+    expect((await t.outbox.lease('req-dispatch-11:6:requester', DELIVERY_LEASE_MS)).kind).toBe(
+      'leased',
+    );
+    const waits: number[] = [];
+    for (let i = 0; i < 4; i += 1) {
+      const outcome = await t.dispatcher.deliverOne('req-dispatch-11:7:requester');
+      expect(outcome.kind).toBe('waiting');
+      waits.push((outcome as { retryAt: number }).retryAt - t.now());
+      t.advance(waits.at(-1)!);
+    }
+    expect(waits).toEqual([2_000, 4_000, 8_000, 16_000]);
+    expect(t.messenger.sent).toEqual([]);
+  });
 });
