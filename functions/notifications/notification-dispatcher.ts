@@ -41,6 +41,8 @@ interface Backoff {
   attempts: number;
   nextAttemptAt: number;
   lastError: string;
+  /** How many times in a row it waited for earlier messages (not failures). */
+  waits?: number;
 }
 
 /** Per notification and recipient: delivered (never sent again). */
@@ -68,7 +70,18 @@ export type DeliveryOutcome =
   /** An earlier failure's back-off runs until then; its own retry is already on the queue. */
   | { kind: 'backing-off'; until: number }
   /** Not every recipient was reached: back-off recorded, retry queued for `retryAt`. */
-  | { kind: 'failed'; retryAt: number };
+  | { kind: 'failed'; retryAt: number }
+  /**
+   * Someone still waits for an earlier message of the same request (in flight, or backing off):
+   * they get this one after it, so a card is never updated before it is posted. Retry queued.
+   */
+  | { kind: 'waiting'; retryAt: number; behind: string[] };
+
+/**
+ * How soon to look again when an earlier message is being delivered right now: 2 s, doubling
+ * while it stays in flight, up to the lease (a deliverer that crashed holds it that long).
+ */
+const IN_FLIGHT_WAIT_MS = 2_000;
 
 /** Exponential back-off with jitter, capped at an hour: a Teams outage delays, never drops. */
 export function retryDelay(attempts: number, random: () => number = Math.random): number {
@@ -131,8 +144,9 @@ export class NotificationDispatcher {
     const leased = await outbox.lease(notificationId, DELIVERY_LEASE_MS);
     if (leased.kind === 'gone') return leased;
     if (leased.kind === 'held') return { kind: 'held', until: Date.parse(leased.until) };
+    let behind: string[];
     try {
-      await this.deliver(leased.notification);
+      behind = await this.deliver(leased.notification);
     } catch (error) {
       const attempts = (backoff?.attempts ?? 0) + 1;
       const delay = retryDelay(attempts);
@@ -147,8 +161,34 @@ export class NotificationDispatcher {
       await this.retryLater(notificationId, delay);
       return { kind: 'failed', retryAt: next.nextAttemptAt };
     }
+    if (behind.length > 0) {
+      // Not a failure: wait for the earlier messages, without growing the back-off.
+      const waits = (backoff?.waits ?? 0) + 1;
+      const retryAt = await this.afterEarlier(behind, waits);
+      await state.put('backoff', notificationId, {
+        attempts: backoff?.attempts ?? 0,
+        nextAttemptAt: retryAt,
+        lastError: `waiting for ${behind.join(', ')}`,
+        waits,
+      } satisfies Backoff);
+      await outbox.release(notificationId, leased.lease.leaseId);
+      await this.retryLater(notificationId, retryAt - this.now());
+      return { kind: 'waiting', retryAt, behind };
+    }
     await outbox.complete(notificationId, leased.lease.leaseId);
     return { kind: 'delivered' };
+  }
+
+  /** When to try again behind earlier messages: just after their own next attempt. */
+  private async afterEarlier(behind: string[], waits: number): Promise<number> {
+    let at = this.now() + Math.min(IN_FLIGHT_WAIT_MS * 2 ** (waits - 1), DELIVERY_LEASE_MS);
+    for (const id of behind) {
+      const earlier = await this.parts.state.get<Backoff>('backoff', id);
+      if (earlier && earlier.nextAttemptAt > this.now()) {
+        at = Math.max(at, earlier.nextAttemptAt + IN_FLIGHT_WAIT_MS);
+      }
+    }
+    return at;
   }
 
   /** Queues the next attempt; if even that fails, the sweep finds the row once it is due. */
@@ -160,8 +200,14 @@ export class NotificationDispatcher {
     }
   }
 
-  private async deliver(notification: Notification): Promise<void> {
-    const { requests, graph, state } = this.parts;
+  /**
+   * Sends to every recipient not yet marked; throws when some could not be reached. Answers the
+   * earlier messages some recipients still wait for: each person gets a request's messages in
+   * the order they were written (queue messages run in parallel, in no order), so an approval
+   * card is posted before a reminder replies to it or an expiry updates it.
+   */
+  private async deliver(notification: Notification): Promise<string[]> {
+    const { requests, graph, state, outbox } = this.parts;
     const summary = await requests.find(notification.requestId);
     if (!summary) throw new Error(`Request ${notification.requestId} has no summary yet.`);
     const recipients = notification.recipientIsGroup
@@ -169,10 +215,24 @@ export class NotificationDispatcher {
           .flat()
           .map((member) => member.id)
       : notification.recipients;
+    // Earlier messages of the request to named people (group messages are one-line notes to IT,
+    // whose order does not change their meaning).
+    const earlier = (await outbox.pending({ requestId: notification.requestId })).filter(
+      (other) =>
+        !other.recipientIsGroup &&
+        other.notificationId !== notification.notificationId &&
+        Date.parse(other.createdAt) < Date.parse(notification.createdAt),
+    );
     const failures: unknown[] = [];
+    const behind = new Set<string>();
     for (const recipient of new Set(recipients)) {
       const partition = `delivered:${notification.notificationId}`;
       if (await state.get<Delivered>(partition, recipient)) continue;
+      const first = await this.firstUndelivered(earlier, recipient);
+      if (first) {
+        behind.add(first);
+        continue;
+      }
       try {
         const activityId = await this.deliverTo(notification, summary, recipient);
         await state.put(partition, recipient, {
@@ -189,6 +249,23 @@ export class NotificationDispatcher {
         { cause: failures[0] },
       );
     }
+    return [...behind];
+  }
+
+  /** The earliest of `earlier` that names `recipient` and has not reached them yet. */
+  private async firstUndelivered(
+    earlier: Notification[],
+    recipient: string,
+  ): Promise<string | undefined> {
+    for (const other of earlier) {
+      if (!other.recipients.includes(recipient)) continue;
+      const mark = await this.parts.state.get<Delivered>(
+        `delivered:${other.notificationId}`,
+        recipient,
+      );
+      if (!mark) return other.notificationId;
+    }
+    return undefined;
   }
 
   private async deliverTo(

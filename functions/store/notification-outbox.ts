@@ -283,7 +283,11 @@ export class NotificationOutbox {
       if (error instanceof NotificationOutboxError) throw error;
       throw storageError(error, 'list notifications');
     }
-    return found.sort((a, b) => Date.parse(a.createdAt) - Date.parse(b.createdAt));
+    return found.sort(
+      (a, b) =>
+        Date.parse(a.createdAt) - Date.parse(b.createdAt) ||
+        (a.notificationId < b.notificationId ? -1 : a.notificationId > b.notificationId ? 1 : 0),
+    );
   }
 }
 

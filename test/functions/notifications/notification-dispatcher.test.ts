@@ -163,6 +163,7 @@ async function setup() {
     advance: (ms: number) => {
       clock += ms;
     },
+    now: () => clock,
   };
 }
 
@@ -362,5 +363,82 @@ describe('the notification dispatcher', () => {
       );
     });
     expect(t.messenger.sent).toHaveLength(2);
+  });
+
+  it("gives each person a request's messages in the order they were written, whichever nudge comes first", async () => {
+    const t = await setup();
+    await t.remember(LARS);
+    await t.remember(SOFIA);
+    await t.request('req-dispatch-9', RequestState.AwaitingApproval, [LARS]);
+    await t.notify('req-dispatch-9', 2, 'approval-requested', 'approvers', [LARS.id]);
+    t.advance(1_000);
+    await t.notify('req-dispatch-9', 3, 'expired', 'approvers', [LARS.id, SOFIA.id]);
+    // The expiry's nudge runs first (queue messages run in parallel, in no order): Sofia, who
+    // never got a card, is done; Lars waits for his card to be posted before it is updated.
+    t.messenger.failFor.add(`a:${LARS.id}`);
+    const first = await t.dispatcher.deliverOne('req-dispatch-9:2:approvers');
+    expect(first.kind).toBe('failed');
+    const lateCardAt = (first as { retryAt: number }).retryAt;
+    const waiting = await t.dispatcher.deliverOne('req-dispatch-9:3:approvers');
+    expect(waiting).toEqual({
+      kind: 'waiting',
+      behind: ['req-dispatch-9:2:approvers'],
+      // Right after the card's own retry, not sooner; and without growing its own back-off.
+      retryAt: lateCardAt + 2_000,
+    });
+    expect(t.nudges.nudged.at(-1)).toEqual({
+      notificationId: 'req-dispatch-9:3:approvers',
+      delayMs: lateCardAt + 2_000 - t.now(),
+    });
+    expect(t.messenger.updated).toEqual([]);
+    t.messenger.failFor.clear();
+    t.advance(lateCardAt - t.now());
+    expect(await t.dispatcher.deliverOne('req-dispatch-9:2:approvers')).toEqual({
+      kind: 'delivered',
+    });
+    t.advance(2_000);
+    expect(await t.dispatcher.deliverOne('req-dispatch-9:3:approvers')).toEqual({
+      kind: 'delivered',
+    });
+    // Lars: the card, then its update; Sofia: nothing to close, nothing posted.
+    expect(t.messenger.sent.map((m) => m.chat)).toEqual([`a:${LARS.id}`]);
+    expect(t.messenger.updated.map((u) => [u.chat, u.activityId])).toEqual([
+      [`a:${LARS.id}`, 'activity-1'],
+    ]);
+    expect(JSON.stringify(t.messenger.updated[0]!.card)).toMatch(/Nobody decided before/);
+    expect(await t.outbox.pending()).toEqual([]);
+  });
+
+  it('sweeps a request in the order its messages were written', async () => {
+    const t = await setup();
+    await t.remember(LARS);
+    await t.request('req-dispatch-10', RequestState.AwaitingApproval, [LARS]);
+    await t.notify('req-dispatch-10', 2, 'approval-requested', 'approvers', [LARS.id]);
+    t.advance(1_000);
+    await t.notify('req-dispatch-10', 3, 'reminder', 'approvers', [LARS.id]);
+    expect(await t.dispatcher.drain()).toEqual({ delivered: 2, waiting: 0 });
+    expect(t.messenger.sent[1]).toMatchObject({ replyToId: 'activity-1' });
+  });
+
+  it('waits longer and longer behind an earlier message that stays in flight (its deliverer may have crashed)', async () => {
+    const t = await setup();
+    await t.remember(MAJA);
+    await t.request('req-dispatch-11', RequestState.Shipped);
+    await t.notify('req-dispatch-11', 6, 'registered', 'requester', [MAJA.id]);
+    t.advance(1_000);
+    await t.notify('req-dispatch-11', 7, 'shipped', 'requester', [MAJA.id]);
+    // A deliverer took the first and never came back.
+    expect((await t.outbox.lease('req-dispatch-11:6:requester', DELIVERY_LEASE_MS)).kind).toBe(
+      'leased',
+    );
+    const waits: number[] = [];
+    for (let i = 0; i < 4; i += 1) {
+      const outcome = await t.dispatcher.deliverOne('req-dispatch-11:7:requester');
+      expect(outcome.kind).toBe('waiting');
+      waits.push((outcome as { retryAt: number }).retryAt - t.now());
+      t.advance(waits.at(-1)!);
+    }
+    expect(waits).toEqual([2_000, 4_000, 8_000, 16_000]);
+    expect(t.messenger.sent).toEqual([]);
   });
 });
