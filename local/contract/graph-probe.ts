@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import { Agent, request as httpsRequest } from 'node:https';
+import { Agent } from 'node:https';
 import type { TokenCredential } from '@azure/core-auth';
+import { jsonCall } from '../../core/http/json-call.ts';
 
 /** One answer of Graph, as recorded: never the token, never a body the caller did not keep. */
 export interface ProbeAnswer {
@@ -33,6 +34,10 @@ export class GraphProbe {
   private readonly baseUrl: string;
 
   constructor(credential: TokenCredential, baseUrl: string, caPem?: string) {
+    // Graph only over HTTPS, the local tenant included (jsonCall would let loopback http through).
+    if (new URL(baseUrl).protocol !== 'https:') {
+      throw new Error(`The Graph URL ${baseUrl} is not HTTPS.`);
+    }
     this.credential = credential;
     this.baseUrl = baseUrl;
     this.agent = new Agent({ keepAlive: true, ...(caPem ? { ca: caPem } : {}) });
@@ -51,64 +56,33 @@ export class GraphProbe {
   ): Promise<ProbeAnswer> {
     const token = await this.token();
     const sentClientRequestId = randomUUID();
-    const payload = body === undefined ? undefined : Buffer.from(JSON.stringify(body));
-    const url = `${this.baseUrl.replace(/\/+$/, '')}${path}`;
-    const answer = await new Promise<ProbeAnswer>((resolve, reject) => {
-      const req = httpsRequest(
-        url,
-        {
-          method,
-          agent: this.agent,
-          timeout: 60_000,
-          headers: {
-            authorization: `Bearer ${token}`,
-            'client-request-id': sentClientRequestId,
-            accept: 'application/json',
-            ...(payload
-              ? { 'content-type': 'application/json', 'content-length': String(payload.length) }
-              : {}),
-          },
-        },
-        (res) => {
-          const chunks: Buffer[] = [];
-          res.on('data', (chunk: Buffer) => chunks.push(chunk));
-          res.on('end', () => {
-            const text = Buffer.concat(chunks).toString('utf8');
-            let json: unknown;
-            try {
-              json = text ? JSON.parse(text) : undefined;
-            } catch {
-              json = undefined;
-            }
-            const header = (name: string) => {
-              const value = res.headers[name];
-              return Array.isArray(value) ? value[0] : value;
-            };
-            const envelope = (json as { error?: { code?: string; message?: string } } | undefined)
-              ?.error;
-            resolve({
-              status: res.statusCode ?? 0,
-              headers: {
-                requestId: header('request-id'),
-                clientRequestId: header('client-request-id'),
-                sentClientRequestId,
-                retryAfter: header('retry-after'),
-                contentType: header('content-type'),
-              },
-              json,
-              error: envelope ? { code: envelope.code, message: envelope.message } : undefined,
-            });
-          });
-          res.on('error', reject);
-        },
-      );
-      req.on('timeout', () => req.destroy(new Error(`${method} ${path} timed out`)));
-      req.on('error', reject);
-      req.end(payload);
+    const url = new URL(`${this.baseUrl.replace(/\/+$/, '')}${path}`);
+    const answer = await jsonCall(url, method, {
+      agent: this.agent,
+      headers: { authorization: `Bearer ${token}`, 'client-request-id': sentClientRequestId },
+      ...(body === undefined ? {} : { body }),
     });
-    this.answers.push(answer);
-    if (answer.status === 429) this.throttled.push(answer);
-    return answer;
+    const header = (name: string) => {
+      const value = answer.headers[name];
+      return Array.isArray(value) ? value[0] : value;
+    };
+    const envelope = (answer.body as { error?: { code?: string; message?: string } } | undefined)
+      ?.error;
+    const recorded: ProbeAnswer = {
+      status: answer.status,
+      headers: {
+        requestId: header('request-id'),
+        clientRequestId: header('client-request-id'),
+        sentClientRequestId,
+        retryAfter: header('retry-after'),
+        contentType: header('content-type'),
+      },
+      json: answer.body,
+      error: envelope ? { code: envelope.code, message: envelope.message } : undefined,
+    };
+    this.answers.push(recorded);
+    if (recorded.status === 429) this.throttled.push(recorded);
+    return recorded;
   }
 
   close(): void {

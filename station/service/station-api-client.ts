@@ -26,7 +26,7 @@ import {
   type RegistrationSubmission,
   type StationJob,
 } from '../../core/station-api/station-api-schemas.ts';
-import { jsonCall, type JsonAnswer } from './https-json.ts';
+import { jsonCall, type JsonAnswer } from '../../core/http/json-call.ts';
 import { StationApiError } from './station-api-error.ts';
 
 export interface StationApiClientOptions {

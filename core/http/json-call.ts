@@ -10,17 +10,18 @@ export interface JsonAnswer {
 
 /**
  * One JSON call over HTTPS with Node's own TLS (verification always on; `agent` carries an extra
- * CA such as the local stack's). Plain http is accepted only for loopback addresses.
+ * CA such as the local stack's). Plain http is accepted only for loopback addresses. The station
+ * calls the service with it, and the contract probe calls Graph.
  */
 export function jsonCall(
   url: URL,
-  method: 'GET' | 'POST',
+  method: 'GET' | 'POST' | 'DELETE',
   options: { agent?: Agent; headers?: Record<string, string>; body?: unknown; timeoutMs?: number },
 ): Promise<JsonAnswer> {
   const loopback = ['127.0.0.1', 'localhost', '[::1]'].includes(url.hostname);
   if (url.protocol !== 'https:' && !(url.protocol === 'http:' && loopback)) {
     return Promise.reject(
-      new Error(`${url.origin} is not HTTPS; the station talks to the service over HTTPS only.`),
+      new Error(`${url.origin} is not HTTPS; only HTTPS is used (plain http to loopback alone).`),
     );
   }
   const payload = options.body === undefined ? undefined : JSON.stringify(options.body);
@@ -56,7 +57,9 @@ export function jsonCall(
         });
       },
     );
-    req.on('timeout', () => req.destroy(new Error(`No answer from ${url.origin} in time.`)));
+    req.on('timeout', () =>
+      req.destroy(new Error(`No answer to ${method} ${url.pathname} from ${url.origin} in time.`)),
+    );
     req.on('error', reject);
     req.end(payload);
   });
