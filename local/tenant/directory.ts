@@ -1,10 +1,11 @@
 import { createHash } from 'node:crypto';
-import type {
-  SeedApplication,
-  SeedGroup,
-  SeedUser,
-  TeamsAppSeed,
-  TenantSeed,
+import {
+  apiApplicationFor,
+  type SeedApplication,
+  type SeedGroup,
+  type SeedUser,
+  type TeamsAppSeed,
+  type TenantSeed,
 } from './seed/tenant-seed.ts';
 
 /** Microsoft Graph's own application id and identifier URI, as Entra knows them. */
@@ -117,12 +118,7 @@ export class Directory {
           name === MICROSOFT_GRAPH.appId ? MICROSOFT_GRAPH.appId : MICROSOFT_GRAPH.identifierUri,
       };
     }
-    const app = this.applications.find(
-      (a) =>
-        a.api !== undefined &&
-        (a.clientId.toLowerCase() === name ||
-          a.api.identifierUris.some((u) => u.replace(/\/+$/, '').toLowerCase() === name)),
-    );
+    const app = apiApplicationFor(this.applications, name);
     return app ? { kind: 'api', app, audience: app.clientId } : undefined;
   }
 

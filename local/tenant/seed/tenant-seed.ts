@@ -204,6 +204,23 @@ export type KeyRestrictions = Fido2PolicySettings['keyRestrictions'];
 export type TeamsAppSeed = TenantSeed['teamsApps'][number];
 
 /**
+ * The seed's application whose API a resource identifier names (its client id or one of its
+ * identifier URIs; case and trailing slashes aside, as Entra compares them), if any.
+ */
+export function apiApplicationFor(
+  applications: readonly SeedApplication[],
+  identifier: string,
+): SeedApplication | undefined {
+  const name = identifier.replace(/\/+$/, '').toLowerCase();
+  return applications.find(
+    (a) =>
+      a.api !== undefined &&
+      (a.clientId.toLowerCase() === name ||
+        a.api.identifierUris.some((u) => u.replace(/\/+$/, '').toLowerCase() === name)),
+  );
+}
+
+/**
  * Cross-reference checks that a schema cannot express. Returns one message per problem, each
  * naming where it is, so a broken seed is fixed in one pass.
  */
@@ -283,11 +300,7 @@ export function checkSeedReferences(seed: TenantSeed): string[] {
   // defines for applications (allowedMemberTypes with Application), and scopes it defines.
   seed.applications.forEach((client, i) => {
     client.requiredResourceAccess.forEach((access, j) => {
-      const api = seed.applications.find(
-        (other) =>
-          other.clientId.toLowerCase() === access.resource.toLowerCase() ||
-          other.api?.identifierUris.includes(access.resource),
-      );
+      const api = apiApplicationFor(seed.applications, access.resource);
       if (!api?.api) return; // Microsoft Graph and other outside resources.
       const where = `applications[${i}].requiredResourceAccess[${j}]`;
       for (const value of access.roles) {
