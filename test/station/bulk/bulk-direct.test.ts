@@ -24,8 +24,7 @@ import {
 import { plugKey, type PluggedKey } from '../support/station-harness.ts';
 import { serveVirtualKeyOverUdp } from '../../../station/virtual-key/udp-server.ts';
 import { VirtualKey } from '../../../station/virtual-key/virtual-key.ts';
-
-const ROOT = join(import.meta.dirname, '../../..');
+import { runStation } from '../support/run-station.ts';
 
 const missing = missingRequirement(POPPLER);
 if (missing && strictRequirements) throw new Error(missing);
@@ -204,19 +203,7 @@ describe.skipIf(missing)('station bulk --direct against the local tenant', () =>
       STATION_CA_FILE: files.ca,
       STATION_TRUST_SOFTWARE_KEYS: 'true',
     };
-    const station = (...args: string[]) =>
-      promisify(execFile)(process.execPath, [join(ROOT, 'bin/station.js'), ...args], {
-        env,
-        cwd: ROOT,
-        encoding: 'buffer',
-      }).then(
-        (r) => ({ code: 0, stdout: r.stdout, stderr: r.stderr.toString() }),
-        (e: { code: number; stdout: Buffer; stderr: Buffer }) => ({
-          code: e.code,
-          stdout: e.stdout,
-          stderr: e.stderr.toString(),
-        }),
-      );
+    const station = (...args: string[]) => runStation(args, env, 'buffer');
     try {
       const common = [
         'bulk',

@@ -1,13 +1,11 @@
-import { execFile } from 'node:child_process';
 import { readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readResultsCsv } from '../../../station/bulk/bulk-rows.ts';
 import { startTestStack, type TestStack } from '../../functions/support/courier-stack.ts';
 import { cacheSignIn, stationEnvironment } from '../support/station-harness.ts';
+import { runStation } from '../support/run-station.ts';
 
-const ROOT = join(import.meta.dirname, '../../..');
 let stack: TestStack;
 let home: string;
 let env: NodeJS.ProcessEnv;
@@ -27,20 +25,8 @@ function signedInAs(who: string) {
   return cacheSignIn(stack, home, who);
 }
 
-async function station(
-  ...args: string[]
-): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const { stdout, stderr } = await promisify(execFile)(
-      process.execPath,
-      [join(ROOT, 'bin/station.js'), ...args],
-      { env, cwd: ROOT },
-    );
-    return { code: 0, stdout, stderr };
-  } catch (error) {
-    const e = error as { code: number; stdout: string; stderr: string };
-    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
-  }
+function station(...args: string[]) {
+  return runStation(args, env);
 }
 
 describe('station bulk --csv, through the service', () => {

@@ -1,7 +1,5 @@
-import { execFile } from 'node:child_process';
 import { readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { clientCertificate } from '../../../local/contract/local-contract-tenant.ts';
 import { cachedToken } from '../../../station/cli/operator-login.ts';
@@ -9,13 +7,13 @@ import { resolveStationConfig } from '../../../station/cli/station-config.ts';
 import { StationApiClient } from '../../../station/service/station-api-client.ts';
 import { startTestStack, type TestStack } from '../../functions/support/courier-stack.ts';
 import { queueJobs, stationEnvironment } from '../support/station-harness.ts';
+import { runStation } from '../support/run-station.ts';
 
 /**
  * An unattended kiosk signs in as its own app registration with a certificate (client
  * credentials), holds Station.Operator as an application permission, and renews its token from
  * the certificate when it runs out. Through the CLI, as an admin would set it up.
  */
-const ROOT = join(import.meta.dirname, '../../..');
 
 let stack: TestStack;
 let home: string;
@@ -42,17 +40,7 @@ afterAll(async () => {
 });
 
 function station(args: string[], extraEnv: Record<string, string> = env) {
-  return promisify(execFile)(process.execPath, [join(ROOT, 'bin/station.js'), ...args], {
-    env: { ...process.env, ...extraEnv },
-    cwd: ROOT,
-  }).then(
-    (r) => ({ code: 0, stdout: r.stdout, stderr: r.stderr }),
-    (e: { code: number; stdout: string; stderr: string }) => ({
-      code: e.code,
-      stdout: e.stdout,
-      stderr: e.stderr,
-    }),
-  );
+  return runStation(args, { ...process.env, ...extraEnv });
 }
 
 async function stationConfig(extraEnv: Record<string, string> = env) {
