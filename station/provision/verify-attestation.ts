@@ -1,4 +1,9 @@
-import { SettingsService, verifyRegistrationResponse } from '@simplewebauthn/server';
+import { verifyRegistrationResponse } from '@simplewebauthn/server';
+import {
+  convertCertBufferToPEM,
+  decodeAttestationObject,
+  validateCertificatePath,
+} from '@simplewebauthn/server/helpers';
 import { encodeBase64Url } from '../../core/webauthn/base64url.ts';
 import { ProvisionError } from './provision-error.ts';
 
@@ -27,7 +32,6 @@ export async function verifyAttestation(
   };
   if (expected.roots.length === 0)
     refuse('the station trusts no attestation roots; see station config');
-  SettingsService.setRootCertificates({ identifier: 'packed', certificates: expected.roots });
   const id = encodeBase64Url(made.credentialId);
   let verified;
   try {
@@ -54,6 +58,17 @@ export async function verifyAttestation(
     return refuse('the signature did not verify');
   const info = verified.registrationInfo;
   if (info.fmt !== 'packed') refuse(`its format is "${info.fmt}", not a packed attestation`);
+  // The chain up to the station's roots, checked here rather than through SimpleWebAuthn's
+  // process-wide SettingsService: roots set there would also apply to every other verification
+  // in the process (the service's, the local tenant's), which must decide trust for themselves.
+  const x5c = decodeAttestationObject(info.attestationObject).get('attStmt').get('x5c') ?? [];
+  if (x5c.length > 0) {
+    try {
+      await validateCertificatePath(x5c.map(convertCertBufferToPEM), expected.roots);
+    } catch (cause) {
+      refuse(`${cause instanceof Error ? cause.message : String(cause)} (Packed|Full)`, cause);
+    }
+  }
   if (info.aaguid.toLowerCase() !== expected.aaguid.toLowerCase()) {
     refuse(`it names AAGUID ${info.aaguid}, but the key said ${expected.aaguid}`);
   }
