@@ -16,19 +16,27 @@ export class NotificationOutboxError extends CourierError<NotificationOutboxErro
  * sent. Recipients are Entra object ids, or a group id for IT. It names what happened, never a
  * secret: the PIN itself is only ever shown in answer to the requester's own request.
  */
-export const notificationSchema = z.strictObject({
-  /** `${requestId}:${step}:${audience}`: the same on every retry of the activity. */
-  notificationId: z.string().min(1).max(300),
-  requestId: z.string().min(1),
-  kind: z.string().min(1).max(64),
-  audience: z.enum(['requester', 'approvers', 'it']),
-  /** User object ids (requester, approvers) or the IT group's id. */
-  recipients: z.array(z.string().min(1)).max(500),
-  recipientIsGroup: z.boolean(),
-  state: z.string().min(1),
-  createdAt: z.iso.datetime(),
-  sentAt: z.iso.datetime().optional(),
-});
+export const notificationSchema = z
+  .strictObject({
+    /**
+     * `${requestId}:${step}:${audience}`: the same on every retry of the activity. Starting with
+     * the request id is what lets a request's messages be read as one row-key range.
+     */
+    notificationId: z.string().min(1).max(300),
+    requestId: z.string().min(1),
+    kind: z.string().min(1).max(64),
+    audience: z.enum(['requester', 'approvers', 'it']),
+    /** User object ids (requester, approvers) or the IT group's id. */
+    recipients: z.array(z.string().min(1)).max(500),
+    recipientIsGroup: z.boolean(),
+    state: z.string().min(1),
+    createdAt: z.iso.datetime(),
+    sentAt: z.iso.datetime().optional(),
+  })
+  .refine((n) => n.notificationId.startsWith(`${n.requestId}:`), {
+    path: ['notificationId'],
+    message: 'must start with the request id and a colon',
+  });
 export type Notification = z.infer<typeof notificationSchema>;
 
 const PENDING = 'pending';
@@ -118,18 +126,17 @@ export class NotificationOutbox {
     }
   }
 
-  /** Pending messages, oldest first. */
-  async pending(options: { requestId?: string } = {}): Promise<Notification[]> {
-    return (await this.list(PENDING)).filter(
-      (n) => options.requestId === undefined || n.requestId === options.requestId,
-    );
+  /**
+   * Pending messages, oldest first; one request's alone when asked (a range of row keys, read on
+   * every delivery to keep each person's order, so never the whole outbox).
+   */
+  pending(options: { requestId?: string } = {}): Promise<Notification[]> {
+    return this.list(PENDING, options.requestId);
   }
 
   /** Sent messages (kept for support), oldest first. */
-  async sent(options: { requestId?: string } = {}): Promise<Notification[]> {
-    return (await this.list(SENT)).filter(
-      (n) => options.requestId === undefined || n.requestId === options.requestId,
-    );
+  sent(options: { requestId?: string } = {}): Promise<Notification[]> {
+    return this.list(SENT, options.requestId);
   }
 
   /**
@@ -271,11 +278,16 @@ export class NotificationOutbox {
     }
   }
 
-  private async list(partition: string): Promise<Notification[]> {
+  private async list(partition: string, requestId?: string): Promise<Notification[]> {
+    // A request's ids all start with `${requestId}:`; encoded, ':' is %3A and ';' is %3B.
+    const filter =
+      requestId === undefined
+        ? odata`PartitionKey eq ${partition}`
+        : odata`PartitionKey eq ${partition} and RowKey ge ${`${encodeKey(requestId)}%3A`} and RowKey lt ${`${encodeKey(requestId)}%3B`}`;
     const found: Notification[] = [];
     try {
       for await (const entity of this.table.listEntities<{ body?: unknown }>({
-        queryOptions: { filter: odata`PartitionKey eq ${partition}` },
+        queryOptions: { filter },
       })) {
         found.push(parse(entity.body));
       }

@@ -35,6 +35,42 @@ describe('the notification outbox', () => {
     });
   });
 
+  it("reads one request's messages as a range of row keys, never a neighbour's", async () => {
+    const outbox = new NotificationOutbox(await azurite.table('outboxrange'));
+    const add = (requestId: string, step: number) =>
+      outbox.add({
+        notificationId: `${requestId}:${step}:requester`,
+        requestId,
+        kind: 'k',
+        audience: 'requester',
+        recipients: ['maja'],
+        recipientIsGroup: false,
+        state: 'Requested',
+      });
+    // Ids that prefix each other, and ones sorting just around the range's ends.
+    for (const id of ['req-abc', 'req-abc-2', 'req-ab', 'req-abd', 'req-abc9']) {
+      await add(id, 1);
+      await add(id, 2);
+    }
+    expect((await outbox.pending({ requestId: 'req-abc' })).map((n) => n.notificationId)).toEqual([
+      'req-abc:1:requester',
+      'req-abc:2:requester',
+    ]);
+    expect(await outbox.pending()).toHaveLength(10);
+    // The range rests on the id's form, so a message naming another request's id is refused.
+    await expect(
+      outbox.add({
+        notificationId: 'req-other:1:requester',
+        requestId: 'req-abc',
+        kind: 'k',
+        audience: 'requester',
+        recipients: ['maja'],
+        recipientIsGroup: false,
+        state: 'Requested',
+      }),
+    ).rejects.toMatchObject({ code: 'INVALID_INPUT' });
+  });
+
   it('refuses a message with no recipients list or an unknown audience', async () => {
     const outbox = new NotificationOutbox(await azurite.table('outbox2'));
     await expect(
